@@ -1,0 +1,113 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/colophon-archive/colophon/internal/devstack"
+)
+
+// Development-only credentials for the MinIO that `colophon dev` starts. They are not
+// secrets: they guard a server on loopback holding test data, and no other command uses
+// them as defaults. Set COLOPHON_S3_ACCESS_KEY/SECRET_KEY to override.
+const (
+	devAccessKey = "colophon-dev"
+	devSecretKey = "colophon-dev-secret"
+)
+
+func newDevCmd(g *globals) *cobra.Command {
+	var (
+		dataDir     string
+		noWorkers   bool
+		concurrency int
+	)
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run the whole stack on this machine: NATS, MinIO and the workers, until Ctrl-C",
+		Long: `Runs an embedded NATS server with JetStream where COLOPHON_NATS_URL points and a MinIO server
+(child process) where COLOPHON_S3_ENDPOINT points, unless an S3 server already answers there,
+creates the buckets and streams, and runs OCR workers (one recognition per CPU) and a metadata
+worker. State lives under --data. SIGINT or SIGTERM stops everything cleanly.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			cfg := config{
+				NATSURL:    envOr(envNATSURL, defaultNATSURL),
+				S3Endpoint: envOr(envS3Endpoint, defaultS3Endpoint),
+				AccessKey:  envOr(envAccessKey, devAccessKey),
+				SecretKey:  envOr(envSecretKey, devSecretKey),
+			}
+			if dataDir == "" {
+				dataDir = defaultDataDir()
+			}
+			stack, err := devstack.Start(ctx, devstack.Config{
+				DataDir:    dataDir,
+				NATSURL:    cfg.NATSURL,
+				S3Endpoint: cfg.S3Endpoint,
+				AccessKey:  cfg.AccessKey,
+				SecretKey:  cfg.SecretKey,
+				MinIOBin:   os.Getenv("COLOPHON_MINIO_BIN"),
+				Logger:     g.log,
+			})
+			if err != nil {
+				return err
+			}
+			defer func() {
+				if err := stack.Stop(); err != nil {
+					g.log.Error("stop dev stack", "error", err)
+				}
+				g.log.Info("dev stack stopped")
+			}()
+			cfg.NATSURL, cfg.S3Endpoint = stack.NATSURL, stack.S3Endpoint
+			b, store, err := connect(ctx, g, cfg, "colophon-dev", false)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			g.log.Info("dev stack ready", "nats", stack.NATSURL, "s3", stack.S3Endpoint, "data", dataDir, "minio_started", stack.StartedMinIO, "workers", !noWorkers)
+
+			var wg sync.WaitGroup
+			if !noWorkers {
+				if err := startWorkers(ctx, &wg, g, b, store, concurrency); err != nil {
+					return err
+				}
+			}
+			<-ctx.Done()
+			g.log.Info("stopping dev stack")
+			waitTimeout(&wg, 15*time.Second)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data", "", "directory for NATS and MinIO state (default $XDG_DATA_HOME/colophon/dev)")
+	cmd.Flags().BoolVar(&noWorkers, "no-workers", false, "run only NATS and MinIO; start workers separately with `colophon worker`")
+	cmd.Flags().IntVar(&concurrency, "concurrency", runtime.NumCPU(), "pages recognised at once")
+	return cmd
+}
+
+func defaultDataDir() string {
+	base := os.Getenv("XDG_DATA_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return filepath.Join(os.TempDir(), "colophon-dev")
+		}
+		base = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(base, "colophon", "dev")
+}
+
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/colophon-archive/colophon/internal/client"
+	"github.com/colophon-archive/colophon/pipeline"
+)
+
+func newUploadCmd(g *globals) *cobra.Command {
+	var (
+		req   client.UploadRequest
+		langs string
+		wait  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "upload --source TEXT [--date DATE] [--doc ID] [--lang LANGS] [--wait] FILE...",
+		Short: "Store scans as one document (pages in argument order) and queue them for OCR",
+		Long: `Stores each file in the scans bucket with its SHA-256, source, date and file name, and queues one
+OCR job per page. Prints the document ID alone on stdout. A file that is not a readable scan is
+refused (its page is marked failed, with the reason) and the other pages go on; the exit status
+is then non-zero. With --wait, follows the document until every page is done or failed.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			ctx := cmd.Context()
+			req.Files = files
+			l, err := pipeline.ParseLanguages(langs)
+			if err != nil {
+				return err
+			}
+			req.Languages = l
+			// Everything that can be refused is refused before anything is stored.
+			if req, err = client.ValidateUpload(req, time.Now()); err != nil {
+				return err
+			}
+			c, closeFn, err := openClient(ctx, g)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			res, err := c.Upload(ctx, req)
+			if res.Doc != "" {
+				fmt.Fprintln(g.stdout, res.Doc)
+			}
+			for _, p := range res.Pages {
+				ev := g.log.With(pipeline.LogDoc, res.Doc, pipeline.LogPage, p.Page, pipeline.LogStage, pipeline.StageUpload, "file", p.File)
+				switch {
+				case p.Error != "":
+					ev.Warn("stage event", pipeline.LogOutcome, pipeline.OutcomeFailed, pipeline.LogError, p.Error)
+				case p.Unchanged:
+					ev.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeSkipped, "reason", "page already holds this scan", "state", string(p.State))
+				default:
+					ev.Debug("stage event", pipeline.LogOutcome, pipeline.OutcomeOK)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			refused := res.Refused()
+			if !wait {
+				if len(refused) > 0 {
+					return &exitError{code: 1, err: fmt.Errorf("%d page(s) refused:\n  %s", len(refused), joinErrors(refused))}
+				}
+				return nil
+			}
+			rep, err := waitWithProgress(cmd, g, c, res.Doc)
+			if err != nil {
+				return err
+			}
+			if rep.Failed > 0 {
+				var lines []string
+				for _, p := range rep.PageStates {
+					if p.State == pipeline.StateFailed {
+						lines = append(lines, fmt.Sprintf("page %d (%s): %s", p.Page, p.File, strings.TrimPrefix(p.Error, fmt.Sprintf("page %d (%s): ", p.Page, p.File))))
+					}
+				}
+				return &exitError{code: 1, err: fmt.Errorf("document %s: %d of %d page(s) failed:\n  %s", res.Doc, rep.Failed, rep.Pages, strings.Join(lines, "\n  "))}
+			}
+			fmt.Fprintf(g.stderr, "document %s: all %d page(s) done\n", res.Doc, rep.Pages)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.Source, "source", "", "where the pages come from: archive, collection, box (required)")
+	f.StringVar(&req.Date, "date", "", "date of the material, ISO 8601: YYYY, YYYY-MM or YYYY-MM-DD")
+	f.StringVar(&req.Doc, "doc", "", "document ID (letters, digits, - and _; default: a new one)")
+	f.StringVar(&langs, "lang", "eng", "Tesseract languages, e.g. eng or eng+fra")
+	f.BoolVar(&wait, "wait", false, "wait until every page is done or failed; exit non-zero if any failed")
+	f.Int64Var(&req.MaxFileBytes, "max-file-bytes", client.DefaultMaxFileBytes, "refuse scans larger than this")
+	return cmd
+}
+
+func joinErrors(pages []client.PageResult) string {
+	var s []string
+	for _, p := range pages {
+		s = append(s, p.Error)
+	}
+	return strings.Join(s, "\n  ")
+}
+
+// waitWithProgress follows a document, with a progress bar on a terminal and one line per
+// page change otherwise (a log file or CI wants lines, not redraws).
+func waitWithProgress(cmd *cobra.Command, g *globals, c *client.Client, doc string) (client.Report, error) {
+	var bar *progressbar.ProgressBar
+	if f, ok := g.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(g.stderr), progressbar.OptionSetDescription(doc),
+			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	}
+	rep, err := c.Wait(cmd.Context(), doc, func(r client.Report, p pipeline.PageStatus) {
+		finished := r.Done + r.Failed
+		if bar != nil {
+			bar.ChangeMax(r.Pages)
+			_ = bar.Set(finished)
+			return
+		}
+		line := fmt.Sprintf("%s: page %d (%s) %s [%d/%d finished, %d failed]", doc, p.Page, p.FileName, p.State, finished, r.Pages, r.Failed)
+		if p.Error != "" {
+			line += ": " + p.Error
+		}
+		fmt.Fprintln(g.stderr, line)
+	})
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if err != nil && isNoDocument(err) {
+		return rep, errors.New("document vanished while waiting")
+	}
+	return rep, err
+}

@@ -1,0 +1,214 @@
+// Package bus is Colophon's adapter to NATS JetStream: the connection, the streams,
+// consumers and key-value buckets of the pipeline contract, and de-duplicated publishing.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/colophon-archive/colophon/pipeline"
+)
+
+// Bus is a connection to NATS with JetStream.
+type Bus struct {
+	NC *nats.Conn
+	JS jetstream.JetStream
+}
+
+type options struct {
+	name   string
+	logger *slog.Logger
+	nats   []nats.Option
+}
+
+// Option configures Connect.
+type Option func(*options)
+
+// WithName names the connection, as the NATS server shows it.
+func WithName(name string) Option { return func(o *options) { o.name = name } }
+
+// WithLogger receives connection events (disconnects, reconnects).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithNATSOptions passes options through to nats.Connect (credentials, TLS).
+func WithNATSOptions(opts ...nats.Option) Option {
+	return func(o *options) { o.nats = append(o.nats, opts...) }
+}
+
+// Connect dials url and keeps reconnecting for ever: a worker outlives a NATS restart.
+func Connect(ctx context.Context, url string, opts ...Option) (*Bus, error) {
+	o := options{name: "colophon", logger: slog.Default()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	log := o.logger
+	nopts := []nats.Option{
+		nats.Name(o.name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500 * time.Millisecond),
+		nats.RetryOnFailedConnect(false),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("nats disconnected", "error", err)
+			}
+		}),
+		// Without a handler nats.go prints async errors to stderr itself. A watcher whose
+		// server went away reports "consumer not active" every few hundred ms: debug noise.
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			lvl := slog.LevelWarn
+			if errors.Is(err, nats.ErrConsumerNotActive) {
+				lvl = slog.LevelDebug
+			}
+			log.Log(context.Background(), lvl, "nats async error", "error", err)
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", c.ConnectedUrlRedacted()) }),
+	}
+	nopts = append(nopts, o.nats...)
+
+	type result struct {
+		nc  *nats.Conn
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		nc, err := nats.Connect(url, nopts...)
+		ch <- result{nc, err}
+	}()
+	var nc *nats.Conn
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return nil, fmt.Errorf("connect to NATS at %s: %w", redact(url), r.err)
+		}
+		nc = r.nc
+	case <-ctx.Done():
+		return nil, fmt.Errorf("connect to NATS at %s: %w", redact(url), ctx.Err())
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("JetStream context: %w", err)
+	}
+	return &Bus{NC: nc, JS: js}, nil
+}
+
+// Close drains nothing: callers stop their consumers first.
+func (b *Bus) Close() {
+	if b != nil && b.NC != nil {
+		b.NC.Close()
+	}
+}
+
+// EnsureTopology creates or updates the streams, consumers and key-value buckets of the
+// pipeline contract. Every process calls it at start, so any of them may be first.
+func (b *Bus) EnsureTopology(ctx context.Context) error {
+	streams := []jetstream.StreamConfig{
+		{
+			Name:       pipeline.StreamOCR,
+			Subjects:   []string{pipeline.SubjectOCR},
+			Retention:  jetstream.WorkQueuePolicy,
+			Storage:    jetstream.FileStorage,
+			Duplicates: pipeline.DuplicateWindow,
+		},
+		{
+			Name:       pipeline.StreamMetadata,
+			Subjects:   []string{pipeline.SubjectMetadata},
+			Retention:  jetstream.WorkQueuePolicy,
+			Storage:    jetstream.FileStorage,
+			Duplicates: pipeline.DuplicateWindow,
+		},
+		{
+			Name:       pipeline.StreamDead,
+			Subjects:   []string{pipeline.SubjectDead + ".>"},
+			Retention:  jetstream.LimitsPolicy,
+			Storage:    jetstream.FileStorage,
+			Duplicates: pipeline.DuplicateWindow,
+		},
+	}
+	for _, cfg := range streams {
+		if _, err := b.JS.CreateOrUpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("ensure stream %s: %w", cfg.Name, err)
+		}
+	}
+	consumers := []struct{ stream, name string }{
+		{pipeline.StreamOCR, pipeline.ConsumerOCR},
+		{pipeline.StreamMetadata, pipeline.ConsumerMetadata},
+	}
+	for _, c := range consumers {
+		_, err := b.JS.CreateOrUpdateConsumer(ctx, c.stream, jetstream.ConsumerConfig{
+			Durable:       c.name,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       pipeline.AckWait,
+			MaxDeliver:    pipeline.MaxDeliver,
+			MaxAckPending: 256,
+		})
+		if err != nil {
+			return fmt.Errorf("ensure consumer %s on %s: %w", c.name, c.stream, err)
+		}
+	}
+	kvs := []jetstream.KeyValueConfig{
+		{Bucket: pipeline.KVStatus, History: 1, Storage: jetstream.FileStorage},
+		{Bucket: pipeline.KVWorkers, History: 1, TTL: pipeline.WorkerTTL, Storage: jetstream.MemoryStorage},
+	}
+	for _, cfg := range kvs {
+		if _, err := b.JS.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
+			return fmt.Errorf("ensure key-value bucket %s: %w", cfg.Bucket, err)
+		}
+	}
+	return nil
+}
+
+// CheckTopology returns an error naming the first stream or bucket that is missing.
+func (b *Bus) CheckTopology(ctx context.Context) error {
+	for _, s := range []string{pipeline.StreamOCR, pipeline.StreamMetadata, pipeline.StreamDead} {
+		if _, err := b.JS.Stream(ctx, s); err != nil {
+			return fmt.Errorf("stream %s: %w", s, err)
+		}
+	}
+	for _, kv := range []string{pipeline.KVStatus, pipeline.KVWorkers} {
+		if _, err := b.JS.KeyValue(ctx, kv); err != nil {
+			return fmt.Errorf("key-value bucket %s: %w", kv, err)
+		}
+	}
+	return nil
+}
+
+// Publish sends data on subject with a Nats-Msg-Id and waits for JetStream to store it.
+// duplicate is true when JetStream already had a message with that ID: nothing new was queued.
+func (b *Bus) Publish(ctx context.Context, subject string, data []byte, msgID string) (duplicate bool, err error) {
+	ack, err := b.JS.Publish(ctx, subject, data, jetstream.WithMsgID(msgID))
+	if err != nil {
+		return false, fmt.Errorf("publish %s on %s: %w", msgID, subject, err)
+	}
+	return ack.Duplicate, nil
+}
+
+// Consumer returns the durable consumer name on stream.
+func (b *Bus) Consumer(ctx context.Context, stream, name string) (jetstream.Consumer, error) {
+	c, err := b.JS.Consumer(ctx, stream, name)
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s on %s: %w", name, stream, err)
+	}
+	return c, nil
+}
+
+// KeyValue opens a key-value bucket.
+func (b *Bus) KeyValue(ctx context.Context, bucket string) (jetstream.KeyValue, error) {
+	kv, err := b.JS.KeyValue(ctx, bucket)
+	if err != nil {
+		return nil, fmt.Errorf("key-value bucket %s: %w", bucket, err)
+	}
+	return kv, nil
+}
+
+// IsTimeout reports whether err is a fetch that found no message in time: the normal
+// result of polling an empty queue, not a failure.
+func IsTimeout(err error) bool {
+	return errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoMessages)
+}

@@ -1,0 +1,122 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/colophon-archive/colophon/internal/objectstore"
+	"github.com/colophon-archive/colophon/pipeline"
+)
+
+// PageText is a page's text, verified against its provenance record.
+type PageText struct {
+	Page   int
+	Text   []byte
+	Record pipeline.Provenance
+}
+
+// VerifyError lists every page that could not be verified, each naming the page and, for a
+// checksum mismatch, both checksums.
+type VerifyError struct {
+	Doc      string
+	Problems []string
+}
+
+func (e *VerifyError) Error() string {
+	return fmt.Sprintf("document %s: %d page(s) not verified:\n  %s", e.Doc, len(e.Problems), strings.Join(e.Problems, "\n  "))
+}
+
+// Records reads the provenance records of a document's pages (page 0: all pages), in page
+// order. Pages without a record are collected into a *VerifyError, returned with the records found.
+func (c *Client) Records(ctx context.Context, doc string, page int) ([]pipeline.Provenance, error) {
+	if err := pipeline.ValidateDocID(doc); err != nil {
+		return nil, err
+	}
+	pages, err := c.status.Pages(ctx, doc)
+	if err != nil {
+		return nil, err
+	}
+	if page != 0 && (page < 1 || page > len(pages)) {
+		return nil, fmt.Errorf("document %s has pages 1 to %d; there is no page %d", doc, len(pages), page)
+	}
+	var recs []pipeline.Provenance
+	verr := &VerifyError{Doc: doc}
+	for _, p := range pages {
+		if page != 0 && p.Page != page {
+			continue
+		}
+		if p.State != pipeline.StateDone {
+			msg := fmt.Sprintf("page %d (%s): no verified text: page is %s", p.Page, p.FileName, p.State)
+			if p.Error != "" {
+				msg += ": " + p.Error
+			}
+			verr.Problems = append(verr.Problems, msg)
+			continue
+		}
+		rec, err := c.record(ctx, doc, p)
+		if err != nil {
+			verr.Problems = append(verr.Problems, fmt.Sprintf("page %d: %v", p.Page, err))
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	if len(verr.Problems) > 0 {
+		return recs, verr
+	}
+	return recs, nil
+}
+
+func (c *Client) record(ctx context.Context, doc string, p pipeline.PageStatus) (pipeline.Provenance, error) {
+	var rec pipeline.Provenance
+	key := pipeline.ProvenanceKey(doc, p.Page, p.Version)
+	obj, err := c.store.Get(ctx, pipeline.BucketProvenance, key)
+	if errors.Is(err, objectstore.ErrNotFound) {
+		return rec, fmt.Errorf("provenance record %s is missing", key)
+	}
+	if err != nil {
+		return rec, err
+	}
+	if err := json.Unmarshal(obj.Data, &rec); err != nil {
+		return rec, fmt.Errorf("provenance record %s is unreadable: %w", key, err)
+	}
+	if rec.Doc != doc || rec.Page != p.Page || rec.Version != p.Version {
+		return rec, fmt.Errorf("provenance record %s is for %s page %d version %d", key, rec.Doc, rec.Page, rec.Version)
+	}
+	return rec, nil
+}
+
+// Text reads a document's text (page 0: all pages) and verifies each page's bytes against
+// the SHA-256 in its provenance record. It returns text only when every page asked for
+// verifies; otherwise a *VerifyError naming each page that did not.
+func (c *Client) Text(ctx context.Context, doc string, page int) ([]PageText, error) {
+	recs, err := c.Records(ctx, doc, page)
+	verr := &VerifyError{Doc: doc}
+	if err != nil {
+		if !errors.As(err, &verr) {
+			return nil, err
+		}
+	}
+	var out []PageText
+	for _, rec := range recs {
+		obj, err := c.store.Get(ctx, rec.Text.Bucket, rec.Text.Key)
+		if errors.Is(err, objectstore.ErrNotFound) {
+			verr.Problems = append(verr.Problems, fmt.Sprintf("page %d: text %s is missing from the store", rec.Page, rec.Text.Key))
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("page %d: %w", rec.Page, err)
+		}
+		if got := objectstore.SHA256(obj.Data); got != rec.Text.SHA256 {
+			verr.Problems = append(verr.Problems, fmt.Sprintf("page %d: text checksum mismatch: provenance record says %s, store has %s", rec.Page, rec.Text.SHA256, got))
+			continue
+		}
+		out = append(out, PageText{Page: rec.Page, Text: obj.Data, Record: rec})
+	}
+	if len(verr.Problems) > 0 {
+		return nil, verr
+	}
+	return out, nil
+}

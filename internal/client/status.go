@@ -1,0 +1,103 @@
+package client
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/colophon-archive/colophon/pipeline"
+)
+
+// PageReport is one page's state as people and scripts see it.
+type PageReport struct {
+	Page  int                `json:"page"`
+	File  string             `json:"file"`
+	State pipeline.PageState `json:"state"`
+	Error string             `json:"error"`
+}
+
+// Report is a document's state: the JSON of `colophon status --json`.
+type Report struct {
+	Doc        string       `json:"doc"`
+	Source     string       `json:"source"`
+	Date       string       `json:"date,omitempty"`
+	Pages      int          `json:"pages"`
+	Done       int          `json:"done"`
+	Failed     int          `json:"failed"`
+	InProgress int          `json:"in_progress"`
+	Complete   bool         `json:"complete"` // every page done or failed
+	PageStates []PageReport `json:"page_states"`
+}
+
+// Status reports a document's pages.
+func (c *Client) Status(ctx context.Context, doc string) (Report, error) {
+	if err := pipeline.ValidateDocID(doc); err != nil {
+		return Report{}, err
+	}
+	d, err := c.status.Document(ctx, doc)
+	if err != nil {
+		return Report{}, err
+	}
+	pages, err := c.status.Pages(ctx, doc)
+	if err != nil {
+		return Report{}, err
+	}
+	return report(d, pages), nil
+}
+
+func report(d pipeline.DocumentStatus, pages []pipeline.PageStatus) Report {
+	r := Report{Doc: d.Doc, Source: d.Source, Date: d.Date, Pages: d.Pages, PageStates: []PageReport{}}
+	for _, p := range pages {
+		r.PageStates = append(r.PageStates, PageReport{Page: p.Page, File: p.FileName, State: p.State, Error: p.Error})
+		switch p.State {
+		case pipeline.StateDone:
+			r.Done++
+		case pipeline.StateFailed:
+			r.Failed++
+		default:
+			r.InProgress++
+		}
+	}
+	r.Complete = r.InProgress == 0
+	return r
+}
+
+// Wait follows a document until every page is done or failed, calling progress (if not
+// nil) whenever a page changes state, and returns the final report.
+func (c *Client) Wait(ctx context.Context, doc string, progress func(Report, pipeline.PageStatus)) (Report, error) {
+	d, err := c.status.Document(ctx, doc)
+	if err != nil {
+		return Report{}, err
+	}
+	states := map[int]pipeline.PageStatus{}
+	var final Report
+	current := func() Report {
+		pages := make([]pipeline.PageStatus, 0, d.Pages)
+		for n := 1; n <= d.Pages; n++ {
+			p, ok := states[n]
+			if !ok {
+				p = pipeline.PageStatus{Doc: doc, Page: n, State: pipeline.StateQueued}
+			}
+			pages = append(pages, p)
+		}
+		return report(d, pages)
+	}
+	err = c.status.WatchPages(ctx, doc, func(p pipeline.PageStatus) bool {
+		if old, ok := states[p.Page]; ok && old.State == p.State && old.Error == p.Error {
+			return true
+		}
+		states[p.Page] = p
+		r := current()
+		if progress != nil {
+			progress(r, p)
+		}
+		if len(states) == d.Pages && r.Complete {
+			final = r
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return current(), fmt.Errorf("wait for %s: %w", doc, err)
+	}
+	return final, nil
+}

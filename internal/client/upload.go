@@ -1,0 +1,272 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/colophon-archive/colophon/internal/bus"
+	"github.com/colophon-archive/colophon/internal/imageinfo"
+	"github.com/colophon-archive/colophon/internal/objectstore"
+	"github.com/colophon-archive/colophon/pipeline"
+)
+
+// DefaultMaxFileBytes bounds one scan: a 600 dpi uncompressed A3 greyscale TIFF is ~70 MB.
+const DefaultMaxFileBytes = 256 << 20
+
+// UploadRequest is one document: its files are its pages, in order.
+type UploadRequest struct {
+	Doc          string // empty: a new ID is made
+	Source       string
+	Date         string // ISO 8601 YYYY, YYYY-MM or YYYY-MM-DD, or empty
+	Languages    []string
+	Files        []string
+	MaxFileBytes int64 // 0: DefaultMaxFileBytes
+	MaxPixels    int64 // 0: imageinfo.DefaultMaxPixels
+}
+
+// PageResult says what upload did with one page.
+type PageResult struct {
+	Page  int
+	File  string
+	State pipeline.PageState
+	// Error is why the page was refused; the page is failed in the status bucket too.
+	Error string
+	// Unchanged is true when the page already held this very scan: nothing new was queued.
+	Unchanged bool
+}
+
+// UploadResult is the document's ID and what happened to each page.
+type UploadResult struct {
+	Doc   string
+	Pages []PageResult
+}
+
+// Refused lists the pages refused at upload.
+func (r UploadResult) Refused() []PageResult {
+	var out []PageResult
+	for _, p := range r.Pages {
+		if p.Error != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ValidateUpload checks everything that can be checked before anything is stored: the
+// document ID, date, source, languages, and that every file exists and can be read. It
+// returns the request with defaults filled in.
+func ValidateUpload(req UploadRequest, now time.Time) (UploadRequest, error) {
+	if req.Doc == "" {
+		req.Doc = pipeline.NewDocID(now)
+	}
+	if err := pipeline.ValidateDocID(req.Doc); err != nil {
+		return req, err
+	}
+	if req.Source == "" {
+		return req, errors.New("--source is required: say where the pages come from (archive, collection, box)")
+	}
+	if req.Date != "" {
+		if _, err := pipeline.ParseDate(req.Date); err != nil {
+			return req, err
+		}
+	}
+	if len(req.Languages) == 0 {
+		req.Languages = []string{"eng"}
+	}
+	if err := pipeline.ValidateLanguages(req.Languages); err != nil {
+		return req, err
+	}
+	if len(req.Files) == 0 {
+		return req, errors.New("no files to upload")
+	}
+	if len(req.Files) > pipeline.MaxPages {
+		return req, fmt.Errorf("%d files: at most %d pages in one document", len(req.Files), pipeline.MaxPages)
+	}
+	if req.MaxFileBytes <= 0 {
+		req.MaxFileBytes = DefaultMaxFileBytes
+	}
+	for i, f := range req.Files {
+		st, err := os.Stat(f)
+		if err != nil {
+			return req, fmt.Errorf("page %d (%s): %w", i+1, f, err)
+		}
+		if !st.Mode().IsRegular() {
+			return req, fmt.Errorf("page %d (%s): not a regular file", i+1, f)
+		}
+		fh, err := os.Open(f)
+		if err != nil {
+			return req, fmt.Errorf("page %d (%s): %w", i+1, f, err)
+		}
+		fh.Close()
+	}
+	return req, nil
+}
+
+// Upload stores each page's scan and queues its OCR job, page by page, so recognition of
+// the first page starts while later ones are still uploading. A page whose file is not a
+// readable scan is refused (failed, with the reason) and the others go on. Uploading the
+// same scan to the same page again queues nothing new.
+func (c *Client) Upload(ctx context.Context, req UploadRequest) (UploadResult, error) {
+	req, err := ValidateUpload(req, time.Now())
+	if err != nil {
+		return UploadResult{}, err
+	}
+	res := UploadResult{Doc: req.Doc}
+	if err := c.putDocument(ctx, req); err != nil {
+		return res, err
+	}
+	for i, f := range req.Files {
+		pr, err := c.uploadPage(ctx, req, i+1, f)
+		if err != nil {
+			return res, err
+		}
+		res.Pages = append(res.Pages, pr)
+	}
+	return res, nil
+}
+
+// putDocument writes the document's entry, or checks an existing one agrees.
+func (c *Client) putDocument(ctx context.Context, req UploadRequest) error {
+	d, err := c.status.Document(ctx, req.Doc)
+	switch {
+	case errors.Is(err, bus.ErrNoDocument):
+		d = pipeline.DocumentStatus{Doc: req.Doc, Source: req.Source, Date: req.Date, Created: time.Now().UTC()}
+	case err != nil:
+		return err
+	case d.Source != req.Source || d.Date != req.Date:
+		return fmt.Errorf("document %s exists with source %q and date %q; upload with the same, or use another --doc", req.Doc, d.Source, d.Date)
+	case len(req.Files) <= d.Pages && slices.Equal(d.Languages, req.Languages):
+		return nil // an upload again of pages it already has
+	}
+	d.Pages = max(d.Pages, len(req.Files))
+	d.Languages = req.Languages
+	return c.status.PutDocument(ctx, d)
+}
+
+func (c *Client) uploadPage(ctx context.Context, req UploadRequest, page int, path string) (PageResult, error) {
+	name := filepath.Base(path)
+	pr := PageResult{Page: page, File: path}
+	data, refusal, err := readScan(path, req.MaxFileBytes, req.MaxPixels)
+	if err != nil {
+		return pr, fmt.Errorf("page %d (%s): %w", page, path, err)
+	}
+	if refusal != "" {
+		pr.State, pr.Error = pipeline.StateFailed, fmt.Sprintf("page %d (%s): %s", page, name, refusal)
+		_, err := c.status.UpdatePage(ctx, req.Doc, page, func(p *pipeline.PageStatus, found bool) error {
+			if found && p.State == pipeline.StateDone {
+				pr.State, pr.Error = p.State, ""
+				return fmt.Errorf("page %d (%s): %s; the page keeps its earlier scan", page, name, refusal)
+			}
+			p.FileName, p.State, p.Error, p.Version, p.ScanSHA256 = name, pipeline.StateFailed, pr.Error, max(p.Version, 1), ""
+			return nil
+		})
+		return pr, err
+	}
+	info, _ := imageinfo.Inspect(data, imageinfo.Limits{MaxPixels: req.MaxPixels})
+	sum := objectstore.SHA256(data)
+	job := pipeline.OCRJob{
+		Doc:     req.Doc,
+		Page:    page,
+		Version: 1,
+		Scan: pipeline.ObjectRef{
+			Bucket: pipeline.BucketScans,
+			Key:    pipeline.ScanKey(req.Doc, page, sum, imageinfo.Ext(info.Format)),
+			SHA256: sum,
+			Bytes:  int64(len(data)),
+		},
+		FileName:  name,
+		Source:    req.Source,
+		Date:      req.Date,
+		Languages: req.Languages,
+		Submitted: time.Now().UTC(),
+	}
+
+	// Claim the page first, so two uploads cannot give one page two different scans.
+	publish := true
+	_, err = c.status.UpdatePage(ctx, req.Doc, page, func(p *pipeline.PageStatus, found bool) error {
+		publish = true
+		switch {
+		case !found:
+		case p.State == pipeline.StateFailed:
+			job.Version = max(p.Version, 1) // a retry after a failure replaces nothing that was verified
+		case p.ScanSHA256 != sum:
+			return fmt.Errorf("page %d (%s): the page already holds a different scan (sha256 %s); use another --doc for a different document", page, name, p.ScanSHA256)
+		case p.State == pipeline.StateDone:
+			pr.State, pr.Unchanged, publish = p.State, true, false
+			return bus.ErrUnchanged
+		default:
+			// Queued or under way: publishing again is harmless (the job's Nats-Msg-Id
+			// drops the copy, or the worker skips a page that moved on) and heals an
+			// upload that died between claiming the page and queueing it.
+			job.Version = p.Version
+			pr.Unchanged = true
+		}
+		p.FileName, p.State, p.Error, p.Version, p.ScanSHA256 = name, pipeline.StateQueued, "", job.Version, sum
+		return nil
+	})
+	if err != nil {
+		return pr, err
+	}
+	if !publish {
+		return pr, nil
+	}
+	meta := map[string]string{
+		pipeline.MetaSHA256:   sum,
+		pipeline.MetaDoc:      req.Doc,
+		pipeline.MetaPage:     fmt.Sprint(page),
+		pipeline.MetaSource:   req.Source,
+		pipeline.MetaDate:     req.Date,
+		pipeline.MetaFileName: name,
+	}
+	if err := c.store.Put(ctx, job.Scan.Bucket, job.Scan.Key, data, imageinfo.ContentType(info.Format), meta); err != nil {
+		return pr, fmt.Errorf("page %d (%s): store scan: %w", page, path, err)
+	}
+	msg, err := pipeline.Encode(job)
+	if err != nil {
+		return pr, err
+	}
+	dup, err := c.bus.Publish(ctx, pipeline.SubjectOCR, msg, job.MsgID())
+	if err != nil {
+		return pr, fmt.Errorf("page %d (%s): queue OCR job: %w", page, path, err)
+	}
+	pr.Unchanged = pr.Unchanged && dup
+	if pr.State == "" {
+		pr.State = pipeline.StateQueued
+	}
+	return pr, nil
+}
+
+// readScan reads a file and decides whether it is a scan we can take. A file that cannot be
+// read is an error; a file that is not a usable scan gives a refusal reason.
+func readScan(path string, maxBytes, maxPixels int64) (data []byte, refusal string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, "", err
+	}
+	if st.Size() > maxBytes {
+		return nil, fmt.Sprintf("file is %d bytes, over the %d-byte limit", st.Size(), maxBytes), nil
+	}
+	// Read one byte past the limit in case the file grew since Stat.
+	data, err = io.ReadAll(io.LimitReader(f, maxBytes+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("read: %w", err)
+	}
+	if int64(len(data)) > maxBytes {
+		return nil, fmt.Sprintf("file is over the %d-byte limit", maxBytes), nil
+	}
+	if _, err := imageinfo.Inspect(data, imageinfo.Limits{MaxPixels: maxPixels}); err != nil {
+		return nil, err.Error(), nil
+	}
+	return data, "", nil
+}

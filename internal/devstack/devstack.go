@@ -1,0 +1,534 @@
+// Package devstack runs the development stack Colophon needs locally: an
+// embedded NATS server with JetStream, in-process, and a real MinIO server as a
+// child process. It is meant for `colophon dev`-style commands and integration
+// tests, not for production deployments.
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// MinIOVersion is the pinned MinIO module version; MinIOInstallCommand is the
+// exact command printed when the binary is missing.
+const MinIOVersion = "v0.0.0-20260212201848-7aac2a2c5b7c"
+
+// MinIOInstallCommand installs the pinned MinIO server binary.
+const MinIOInstallCommand = "go install github.com/minio/minio@" + MinIOVersion
+
+const (
+	natsReadyTimeout  = 10 * time.Second
+	minioReadyTimeout = 60 * time.Second
+	minioStopGrace    = 10 * time.Second
+	probeTimeout      = 2 * time.Second
+	minioOutputLimit  = 64 << 10 // bytes of MinIO output kept for error messages
+)
+
+// Config describes where the stack keeps its state and where it listens.
+type Config struct {
+	DataDir    string       // NATS state under DataDir/nats, MinIO data under DataDir/minio (created if missing)
+	NATSURL    string       // where the embedded NATS listens, e.g. "nats://127.0.0.1:4222" (host+port parsed from it)
+	S3Endpoint string       // where MinIO listens, e.g. "http://127.0.0.1:9000"
+	AccessKey  string       // MinIO root user
+	SecretKey  string       // MinIO root password (MinIO needs >= 8 chars)
+	MinIOBin   string       // optional explicit path; else FindMinIO()
+	Logger     *slog.Logger // nil = slog.Default()
+}
+
+// Stack is a running development stack. Stop it with Stop.
+type Stack struct {
+	NATSURL      string // the URL clients should use (e.g. nats://127.0.0.1:PORT)
+	S3Endpoint   string // the URL clients should use (http://127.0.0.1:PORT)
+	StartedMinIO bool   // false when an S3 server already answered at S3Endpoint and was reused
+
+	log   *slog.Logger
+	nats  *server.Server
+	minio *minioProc // nil when an existing S3 server was reused
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// minioProc is a MinIO child process and what we know about its exit.
+type minioProc struct {
+	pid    int
+	output *ringBuffer
+	done   chan struct{} // closed once the process has been waited for
+	err    error         // Wait's result; read only after done is closed
+}
+
+// Start runs NATS (JetStream on, StoreDir DataDir/nats) in-process and waits
+// until it accepts connections, then, unless an S3 server already answers at
+// cfg.S3Endpoint, starts a MinIO child process and waits until it is healthy.
+//
+// ctx bounds only the start-up; the stack keeps running after ctx is done
+// until Stop is called (or our process dies, which takes MinIO with it).
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("component", "devstack")
+
+	if cfg.DataDir == "" {
+		return nil, errors.New("start devstack: DataDir is empty")
+	}
+	natsHost, natsPort, err := parseNATSURL(cfg.NATSURL)
+	if err != nil {
+		return nil, fmt.Errorf("start devstack: %w", err)
+	}
+	s3Host, s3Port, err := parseS3Endpoint(cfg.S3Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("start devstack: %w", err)
+	}
+	if natsPort != 0 && natsPort == s3Port && natsHost == s3Host {
+		return nil, fmt.Errorf("start devstack: NATS URL %q and S3 endpoint %q use the same address", cfg.NATSURL, cfg.S3Endpoint)
+	}
+	natsDir := filepath.Join(cfg.DataDir, "nats")
+	minioDir := filepath.Join(cfg.DataDir, "minio")
+	for _, dir := range []string{natsDir, minioDir} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("start devstack: create data dir: %w", err)
+		}
+	}
+
+	ns, err := startNATS(ctx, log, natsHost, natsPort, natsDir)
+	if err != nil {
+		return nil, err
+	}
+	st := &Stack{NATSURL: ns.ClientURL(), log: log, nats: ns}
+
+	if a, ok := ns.Addr().(*net.TCPAddr); ok {
+		natsPort = a.Port // the real one if it was 0
+	}
+	// Port 0 means "any free port"; MinIO cannot report the port it picked,
+	// so we pick it, accepting the small race until MinIO binds it.
+	if s3Port == 0 {
+		if s3Port, err = freePort(natsPort); err != nil {
+			st.shutdownNATS()
+			return nil, fmt.Errorf("start minio: pick port: %w", err)
+		}
+	}
+	s3Addr := net.JoinHostPort(s3Host, strconv.Itoa(s3Port))
+	st.S3Endpoint = "http://" + s3Addr
+
+	if s3Answers(ctx, st.S3Endpoint) {
+		log.Info("reusing S3 server that already answers", "endpoint", st.S3Endpoint)
+		return st, nil
+	}
+
+	mp, err := startMinIO(ctx, log, cfg, s3Addr, minioDir, natsPort, s3Port)
+	if err != nil {
+		st.shutdownNATS()
+		return nil, err
+	}
+	st.minio = mp
+	st.StartedMinIO = true
+	log.Info("devstack ready", "nats", st.NATSURL, "s3", st.S3Endpoint, "minio_pid", mp.pid)
+	return st, nil
+}
+
+// Stop stops MinIO (SIGTERM to its process group, SIGKILL after 10 s) and
+// shuts NATS down. It is safe to call more than once; later calls return the
+// first call's result.
+func (s *Stack) Stop() error {
+	s.stopOnce.Do(func() {
+		var errs []error
+		if s.minio != nil {
+			if err := s.minio.stop(s.log); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		s.shutdownNATS()
+		s.stopErr = errors.Join(errs...)
+	})
+	return s.stopErr
+}
+
+func (s *Stack) shutdownNATS() {
+	s.nats.Shutdown()
+	s.nats.WaitForShutdown()
+}
+
+func parseNATSURL(raw string) (string, int, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", 0, fmt.Errorf("parse NATS URL %q: %w", raw, err)
+	}
+	if u.Scheme != "nats" || u.Hostname() == "" {
+		return "", 0, fmt.Errorf("parse NATS URL %q: want nats://HOST[:PORT]", raw)
+	}
+	port := server.DEFAULT_PORT
+	if p := u.Port(); p != "" {
+		if port, err = strconv.Atoi(p); err != nil || port < 0 || port > 65535 {
+			return "", 0, fmt.Errorf("parse NATS URL %q: bad port %q", raw, p)
+		}
+	}
+	return u.Hostname(), port, nil
+}
+
+func parseS3Endpoint(raw string) (string, int, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", 0, fmt.Errorf("parse S3 endpoint %q: %w", raw, err)
+	}
+	// We only ever start MinIO without TLS, so an https endpoint could not be
+	// served by the server we would start.
+	if u.Scheme != "http" || u.Hostname() == "" || u.Port() == "" {
+		return "", 0, fmt.Errorf("parse S3 endpoint %q: want http://HOST:PORT", raw)
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("parse S3 endpoint %q: bad port %q", raw, u.Port())
+	}
+	return u.Hostname(), port, nil
+}
+
+// startNATS runs the embedded NATS server and waits until it accepts clients.
+func startNATS(ctx context.Context, log *slog.Logger, host string, port int, storeDir string) (*server.Server, error) {
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	if port == 0 {
+		port = server.RANDOM_PORT // in NATS options 0 means "default port"
+	}
+	opts := &server.Options{
+		ServerName: "colophon-dev",
+		Host:       host,
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   storeDir,
+		NoSigs:     true, // signals belong to our process, not the embedded server
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("start nats at %s: %w", addr, err)
+	}
+	nl := &natsLogger{log: log.With("server", "nats")}
+	ns.SetLoggerV2(nl, false, false, false)
+	ns.Start() // returns once JetStream is enabled and the listener is set up (or failed)
+
+	fail := func(err error) (*server.Server, error) {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+		return nil, fmt.Errorf("start nats at %s: %w", addr, err)
+	}
+	deadline := time.Now().Add(natsReadyTimeout)
+	for {
+		// The server reports start-up failures (port in use, JetStream store
+		// unusable) only through Fatalf, so check for one before waiting.
+		if msg := nl.fatal(); msg != "" {
+			return fail(errors.New(msg))
+		}
+		if ns.ReadyForConnections(100 * time.Millisecond) {
+			return ns, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		if time.Now().After(deadline) {
+			return fail(fmt.Errorf("not ready after %s", natsReadyTimeout))
+		}
+	}
+}
+
+// probeClient talks to the S3 endpoint directly (no proxy from the
+// environment) and keeps no idle connections to a server we may kill.
+var probeClient = &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+
+// s3Answers reports whether anything speaks HTTP at endpoint. Any answer
+// counts: a foreign S3 server may not implement MinIO's health path.
+func s3Answers(ctx context.Context, endpoint string) bool {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/minio/health/live", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := probeClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return true
+}
+
+// minioHealthy reports whether MinIO's liveness endpoint answers 200.
+func minioHealthy(ctx context.Context, endpoint string) bool {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/minio/health/live", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := probeClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// startMinIO starts the MinIO child and waits until it is healthy.
+// usedPorts are kept clear of MinIO's console port.
+func startMinIO(ctx context.Context, log *slog.Logger, cfg Config, addr, dataDir string, usedPorts ...int) (*minioProc, error) {
+	wrap := func(err error) error { return fmt.Errorf("start minio at %s: %w", addr, err) }
+
+	bin := cfg.MinIOBin
+	if bin == "" {
+		var err error
+		if bin, err = FindMinIO(); err != nil {
+			return nil, wrap(err)
+		}
+	} else if err := checkExecutable(bin); err != nil {
+		return nil, wrap(fmt.Errorf("MinIOBin: %w", err))
+	}
+	// MinIO refuses shorter credentials; say so before it gets to.
+	if len(cfg.AccessKey) < 3 || len(cfg.SecretKey) < 8 {
+		return nil, wrap(errors.New("AccessKey must have at least 3 characters and SecretKey at least 8"))
+	}
+	consolePort, err := freePort(usedPorts...)
+	if err != nil {
+		return nil, wrap(fmt.Errorf("pick console port: %w", err))
+	}
+
+	out := newRingBuffer(minioOutputLimit)
+	cmd := exec.Command(bin, "server", dataDir,
+		"--address", addr,
+		"--console-address", net.JoinHostPort("127.0.0.1", strconv.Itoa(consolePort)))
+	// Later entries win, so these override anything inherited.
+	cmd.Env = append(os.Environ(),
+		"MINIO_ROOT_USER="+cfg.AccessKey,
+		"MINIO_ROOT_PASSWORD="+cfg.SecretKey,
+		"MINIO_BROWSER=off",
+	)
+	cmd.Stdout = out
+	cmd.Stderr = out
+	// Setpgid: a terminal's Ctrl-C reaches only us, and Stop can signal the
+	// whole group. Pdeathsig: the kernel kills MinIO if we die, even by
+	// SIGKILL, so no orphan keeps the port and data dir busy.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	// Don't let a grandchild holding the output pipe block Wait forever.
+	cmd.WaitDelay = 5 * time.Second
+
+	mp := &minioProc{output: out, done: make(chan struct{})}
+	started := make(chan error, 1)
+	// Pdeathsig fires when the *thread* that forked the child exits, and Go
+	// may retire threads. Fork from a goroutine locked to its thread and keep
+	// that goroutine (and thread) alive in Wait for the child's lifetime.
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		mp.pid = cmd.Process.Pid
+		started <- nil
+		mp.err = cmd.Wait()
+		close(mp.done)
+	}()
+	if err := <-started; err != nil {
+		return nil, wrap(err)
+	}
+	log.Info("started minio", "pid", mp.pid, "bin", bin, "address", addr, "data", dataDir)
+
+	endpoint := "http://" + addr
+	waitCtx, cancel := context.WithTimeout(ctx, minioReadyTimeout)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if minioHealthy(waitCtx, endpoint) {
+			return mp, nil
+		}
+		select {
+		case <-mp.done:
+			return nil, wrap(fmt.Errorf("minio exited before becoming healthy: %v; output:\n%s", mp.err, out.String()))
+		case <-waitCtx.Done():
+			mp.kill()
+			<-mp.done
+			why := waitCtx.Err()
+			if ctx.Err() == nil { // our own deadline, not the caller's
+				why = fmt.Errorf("not healthy after %s", minioReadyTimeout)
+			}
+			return nil, wrap(fmt.Errorf("%w; output:\n%s", why, out.String()))
+		case <-tick.C:
+		}
+	}
+}
+
+// signal sends sig to the MinIO process group.
+func (m *minioProc) signal(sig syscall.Signal) error {
+	err := syscall.Kill(-m.pid, sig)
+	if errors.Is(err, syscall.ESRCH) {
+		return nil // already gone
+	}
+	return err
+}
+
+func (m *minioProc) kill() { _ = m.signal(syscall.SIGKILL) }
+
+// stop terminates MinIO gracefully, forcefully after minioStopGrace.
+func (m *minioProc) stop(log *slog.Logger) error {
+	select {
+	case <-m.done:
+		// Exiting on its own is not a normal shutdown; say so with its output.
+		return fmt.Errorf("stop minio (pid %d): it had already exited: %v; output:\n%s", m.pid, m.err, m.output.String())
+	default:
+	}
+	if err := m.signal(syscall.SIGTERM); err != nil {
+		return fmt.Errorf("stop minio (pid %d): %w", m.pid, err)
+	}
+	timer := time.NewTimer(minioStopGrace)
+	defer timer.Stop()
+	select {
+	case <-m.done:
+		log.Info("stopped minio", "pid", m.pid)
+		return nil
+	case <-timer.C:
+	}
+	log.Warn("minio ignored SIGTERM, killing it", "pid", m.pid, "grace", minioStopGrace)
+	if err := m.signal(syscall.SIGKILL); err != nil {
+		return fmt.Errorf("kill minio (pid %d): %w", m.pid, err)
+	}
+	<-m.done
+	return nil
+}
+
+// FindMinIO looks for the MinIO binary: $COLOPHON_MINIO_BIN if set, then
+// `minio` on PATH, then $GOBIN/minio, then $(go env GOPATH)/bin/minio.
+func FindMinIO() (string, error) {
+	if p := os.Getenv("COLOPHON_MINIO_BIN"); p != "" {
+		// An explicit setting that is wrong is an error, not a reason to
+		// silently use some other binary.
+		if err := checkExecutable(p); err != nil {
+			return "", fmt.Errorf("COLOPHON_MINIO_BIN: %w", err)
+		}
+		return p, nil
+	}
+	looked := []string{"$COLOPHON_MINIO_BIN (unset)", "PATH"}
+	if p, err := exec.LookPath("minio"); err == nil {
+		return p, nil
+	}
+	// `go install` puts binaries in GOBIN if set, else GOPATH/bin.
+	var candidates []string
+	if gobin := os.Getenv("GOBIN"); gobin != "" {
+		candidates = append(candidates, filepath.Join(gobin, "minio"))
+	}
+	for _, dir := range filepath.SplitList(goPath()) {
+		if dir != "" {
+			candidates = append(candidates, filepath.Join(dir, "bin", "minio"))
+		}
+	}
+	for _, c := range candidates {
+		if checkExecutable(c) == nil {
+			return c, nil
+		}
+		looked = append(looked, c)
+	}
+	return "", fmt.Errorf("minio server not found (looked in %s); install it with: %s", strings.Join(looked, ", "), MinIOInstallCommand)
+}
+
+// goPath returns GOPATH: the environment, else `go env GOPATH` (which knows
+// about `go env -w`), else the Go default $HOME/go.
+func goPath() string {
+	if p := os.Getenv("GOPATH"); p != "" {
+		return p
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "go", "env", "GOPATH").Output(); err == nil {
+		if p := strings.TrimSpace(string(out)); p != "" {
+			return p
+		}
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, "go")
+	}
+	return ""
+}
+
+// checkExecutable returns an error naming path unless it is an executable
+// regular file.
+func checkExecutable(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err // *PathError already names the path
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", path)
+	}
+	if fi.Mode().Perm()&0o111 == 0 {
+		return fmt.Errorf("%s is not executable", path)
+	}
+	return nil
+}
+
+// freePort asks the kernel for a free loopback port other than exclude.
+// Another process may take it before we use it; that is accepted for a
+// development stack. The exclusions matter because Linux readily hands out the
+// same port again right after it was closed, e.g. the S3 port MinIO has not
+// bound yet.
+func freePort(exclude ...int) (int, error) {
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !slices.Contains(exclude, port) {
+			return port, nil
+		}
+	}
+	return 0, errors.New("no free port found that is not already in use by the stack")
+}
+
+// natsLogger forwards the embedded server's log to slog and remembers the
+// first fatal message, which is how the server reports start-up failures.
+// Fatalf must not exit: the default NATS logger would take our process down.
+type natsLogger struct {
+	log *slog.Logger
+
+	mu       sync.Mutex
+	fatalMsg string
+}
+
+func (l *natsLogger) fatal() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.fatalMsg
+}
+
+// Notices are the start-up banner and similar chatter: debug level.
+func (l *natsLogger) Noticef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l *natsLogger) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
+func (l *natsLogger) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l *natsLogger) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l *natsLogger) Tracef(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+
+func (l *natsLogger) Fatalf(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	l.log.Error(msg)
+	l.mu.Lock()
+	if l.fatalMsg == "" {
+		l.fatalMsg = msg
+	}
+	l.mu.Unlock()
+}

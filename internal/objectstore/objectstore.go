@@ -1,0 +1,208 @@
+// Package objectstore is Colophon's adapter to S3-compatible storage (MinIO in practice).
+// It speaks in whole objects with a SHA-256 in their metadata, which is all the pipeline needs.
+package objectstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/url"
+	"strings"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+)
+
+// Store is a connection to one S3 endpoint.
+type Store struct {
+	client *minio.Client
+}
+
+type options struct {
+	region string
+}
+
+// Option configures New.
+type Option func(*options)
+
+// WithRegion sets the S3 region (MinIO ignores it; AWS needs it).
+func WithRegion(region string) Option { return func(o *options) { o.region = region } }
+
+// New connects to endpoint, a URL such as http://127.0.0.1:9000 or https://s3.example.org.
+// The scheme decides TLS. No request is made until the first call.
+func New(endpoint, accessKey, secretKey string, opts ...Option) (*Store, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("S3 endpoint %q: want http://host:port or https://host:port", endpoint)
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	c, err := minio.New(u.Host, &minio.Options{
+		Creds:  credentials.NewStaticV4(accessKey, secretKey, ""),
+		Secure: u.Scheme == "https",
+		Region: o.region,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("S3 client for %s: %w", u.Host, err)
+	}
+	return &Store{client: c}, nil
+}
+
+// EnsureBuckets creates any bucket that does not exist yet.
+func (s *Store) EnsureBuckets(ctx context.Context, buckets ...string) error {
+	for _, b := range buckets {
+		ok, err := s.client.BucketExists(ctx, b)
+		if err != nil {
+			return fmt.Errorf("check bucket %s: %w", b, err)
+		}
+		if ok {
+			continue
+		}
+		if err := s.client.MakeBucket(ctx, b, minio.MakeBucketOptions{}); err != nil {
+			// Another process may have created it between our check and our call.
+			if resp := minio.ToErrorResponse(err); resp.Code == "BucketAlreadyOwnedByYou" || resp.Code == "BucketAlreadyExists" {
+				continue
+			}
+			return fmt.Errorf("create bucket %s: %w", b, err)
+		}
+	}
+	return nil
+}
+
+// CheckBuckets returns an error naming the first bucket that does not exist or cannot be reached.
+func (s *Store) CheckBuckets(ctx context.Context, buckets ...string) error {
+	for _, b := range buckets {
+		ok, err := s.client.BucketExists(ctx, b)
+		if err != nil {
+			return fmt.Errorf("check bucket %s: %w", b, err)
+		}
+		if !ok {
+			return fmt.Errorf("bucket %s does not exist", b)
+		}
+	}
+	return nil
+}
+
+// Object is a stored object read whole.
+type Object struct {
+	Data        []byte
+	ContentType string
+	Metadata    map[string]string // user metadata, canonical keys without the X-Amz-Meta- prefix, decoded
+}
+
+// SHA256 hashes data the way Colophon records checksums: lowercase hex.
+func SHA256(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// Put stores data under bucket/key with its SHA-256 (under metaSHA256) and the given user metadata.
+// Values are MIME-word encoded where they are not plain ASCII, since S3 metadata travels
+// in HTTP headers; Get decodes them.
+func (s *Store) Put(ctx context.Context, bucket, key string, data []byte, contentType string, meta map[string]string) error {
+	um := make(map[string]string, len(meta))
+	for k, v := range meta {
+		um[k] = mime.QEncoding.Encode("utf-8", v)
+	}
+	_, err := s.client.PutObject(ctx, bucket, key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{
+		ContentType:  contentType,
+		UserMetadata: um,
+		// Let S3 verify the upload end to end as well: a corrupted body is refused.
+		SendContentMd5: true,
+	})
+	if err != nil {
+		return fmt.Errorf("put %s/%s: %w", bucket, key, err)
+	}
+	return nil
+}
+
+// ErrNotFound is returned (wrapped) by Get and Stat when the object does not exist.
+var ErrNotFound = errors.New("object not found")
+
+// MaxGetBytes bounds a whole-object read; pipeline objects are scans and texts, not archives.
+const MaxGetBytes = 1 << 30
+
+// Get reads a whole object.
+func (s *Store) Get(ctx context.Context, bucket, key string) (Object, error) {
+	obj, err := s.client.GetObject(ctx, bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return Object{}, fmt.Errorf("get %s/%s: %w", bucket, key, err)
+	}
+	defer obj.Close()
+	info, err := obj.Stat()
+	if err != nil {
+		return Object{}, fmt.Errorf("get %s/%s: %w", bucket, key, notFound(err))
+	}
+	if info.Size > MaxGetBytes {
+		return Object{}, fmt.Errorf("get %s/%s: %d bytes is over the %d limit", bucket, key, info.Size, MaxGetBytes)
+	}
+	data := make([]byte, 0, info.Size)
+	buf := bytes.NewBuffer(data)
+	if _, err := io.Copy(buf, obj); err != nil {
+		return Object{}, fmt.Errorf("read %s/%s: %w", bucket, key, notFound(err))
+	}
+	return Object{Data: buf.Bytes(), ContentType: info.ContentType, Metadata: decodeMeta(info.UserMetadata)}, nil
+}
+
+// Info is what Stat tells about an object without reading it.
+type Info struct {
+	Size     int64
+	Metadata map[string]string
+}
+
+// Stat reads an object's size and user metadata.
+func (s *Store) Stat(ctx context.Context, bucket, key string) (Info, error) {
+	info, err := s.client.StatObject(ctx, bucket, key, minio.StatObjectOptions{})
+	if err != nil {
+		return Info{}, fmt.Errorf("stat %s/%s: %w", bucket, key, notFound(err))
+	}
+	return Info{Size: info.Size, Metadata: decodeMeta(info.UserMetadata)}, nil
+}
+
+// List returns the keys under prefix, in lexical order.
+func (s *Store) List(ctx context.Context, bucket, prefix string) ([]string, error) {
+	var keys []string
+	for obj := range s.client.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if obj.Err != nil {
+			return nil, fmt.Errorf("list %s/%s: %w", bucket, prefix, obj.Err)
+		}
+		keys = append(keys, obj.Key)
+	}
+	return keys, nil
+}
+
+func notFound(err error) error {
+	if minio.ToErrorResponse(err).Code == "NoSuchKey" {
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	return err
+}
+
+var wordDecoder = new(mime.WordDecoder)
+
+func decodeMeta(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		k = strings.TrimPrefix(k, "X-Amz-Meta-")
+		if d, err := wordDecoder.DecodeHeader(v); err == nil {
+			v = d
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// Ping checks that the endpoint answers and the credentials work.
+func (s *Store) Ping(ctx context.Context) error {
+	if _, err := s.client.ListBuckets(ctx); err != nil {
+		return fmt.Errorf("reach S3 at %s: %w", s.client.EndpointURL().Host, err)
+	}
+	return nil
+}

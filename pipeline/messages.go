@@ -1,0 +1,201 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// ObjectRef points at a stored object and says what its bytes must hash to.
+type ObjectRef struct {
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+	SHA256 string `json:"sha256"`
+	Bytes  int64  `json:"bytes"`
+}
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+func (r ObjectRef) validate(what string) error {
+	switch {
+	case r.Bucket == "" || r.Key == "":
+		return fmt.Errorf("%s: bucket and key are required", what)
+	case !sha256Hex.MatchString(r.SHA256):
+		return fmt.Errorf("%s: sha256 %q is not 64 lowercase hex digits", what, r.SHA256)
+	case r.Bytes < 0:
+		return fmt.Errorf("%s: negative size %d", what, r.Bytes)
+	}
+	return nil
+}
+
+// OCRJob asks for one page to be recognised. Published by upload (and reprocess) on SubjectOCR.
+type OCRJob struct {
+	Doc       string    `json:"doc"`
+	Page      int       `json:"page"`
+	Version   int       `json:"version"`
+	Scan      ObjectRef `json:"scan"`
+	FileName  string    `json:"file_name"`
+	Source    string    `json:"source"`
+	Date      string    `json:"date,omitempty"`
+	Languages []string  `json:"languages"`
+	Submitted time.Time `json:"submitted"`
+}
+
+// Validate checks a job from the wire before any work is done on it.
+func (j OCRJob) Validate() error {
+	if err := ValidateDocID(j.Doc); err != nil {
+		return err
+	}
+	if err := ValidatePage(j.Page); err != nil {
+		return err
+	}
+	if j.Version < 1 {
+		return fmt.Errorf("version %d: want 1 or more", j.Version)
+	}
+	if err := j.Scan.validate("scan"); err != nil {
+		return err
+	}
+	if j.Date != "" {
+		if _, err := ParseDate(j.Date); err != nil {
+			return err
+		}
+	}
+	return ValidateLanguages(j.Languages)
+}
+
+// MsgID is the job's de-duplication ID.
+func (j OCRJob) MsgID() string { return OCRMsgID(j.Doc, j.Page, j.Version, j.Scan.SHA256) }
+
+// OCRInfo says which engine read a page, how, and how sure it was.
+type OCRInfo struct {
+	Engine         string    `json:"engine"`
+	EngineVersion  string    `json:"engine_version"`
+	Languages      []string  `json:"languages"`
+	MeanConfidence float64   `json:"mean_confidence"` // 0-100, mean of word confidences
+	DPI            int       `json:"dpi"`             // resolution recognition assumed
+	Worker         string    `json:"worker"`          // worker ID, "<host>-<pid>"
+	DurationMS     int64     `json:"duration_ms"`     // recognition time alone
+	Recognised     time.Time `json:"recognised"`
+}
+
+// MetadataJob asks for a recognised page's provenance to be recorded. Published by the OCR
+// worker on SubjectMetadata after the text is stored.
+type MetadataJob struct {
+	OCRJob
+	Text ObjectRef `json:"text"`
+	OCR  OCRInfo   `json:"ocr"`
+}
+
+// Validate checks a job from the wire before any work is done on it.
+func (j MetadataJob) Validate() error {
+	if err := j.OCRJob.Validate(); err != nil {
+		return err
+	}
+	if err := j.Text.validate("text"); err != nil {
+		return err
+	}
+	if j.OCR.Engine == "" {
+		return errors.New("ocr engine missing")
+	}
+	return nil
+}
+
+// MsgID is the job's de-duplication ID.
+func (j MetadataJob) MsgID() string { return MetadataMsgID(j.Doc, j.Page, j.Version, j.Text.SHA256) }
+
+// Provenance is a page's provenance record, stored as JSON in BucketProvenance: where the
+// text came from and what its bytes hash to, so anyone can check it has not changed.
+type Provenance struct {
+	Doc      string    `json:"doc"`
+	Page     int       `json:"page"`
+	Version  int       `json:"version"`
+	Source   string    `json:"source"`
+	Date     string    `json:"date,omitempty"`
+	FileName string    `json:"file_name"`
+	Created  time.Time `json:"created"` // RFC 3339 UTC
+	Scan     ObjectRef `json:"scan"`
+	Text     ObjectRef `json:"text"`
+	OCR      OCRInfo   `json:"ocr"`
+}
+
+// DocumentStatus is a document's entry in KVStatus.
+type DocumentStatus struct {
+	Doc       string    `json:"doc"`
+	Source    string    `json:"source"`
+	Date      string    `json:"date,omitempty"`
+	Pages     int       `json:"pages"`
+	Languages []string  `json:"languages"`
+	Created   time.Time `json:"created"`
+}
+
+// PageStatus is a page's entry in KVStatus.
+type PageStatus struct {
+	Doc        string    `json:"doc"`
+	Page       int       `json:"page"`
+	FileName   string    `json:"file_name"`
+	State      PageState `json:"state"`
+	Error      string    `json:"error,omitempty"`
+	Version    int       `json:"version"`
+	ScanSHA256 string    `json:"scan_sha256,omitempty"`
+	Updated    time.Time `json:"updated"`
+}
+
+// Encode marshals a message for the wire or the store.
+func Encode(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %T: %w", v, err)
+	}
+	return b, nil
+}
+
+// MaxMessageBytes bounds what Decode accepts: jobs are small, and a huge one is an attack or a bug.
+const MaxMessageBytes = 64 << 10
+
+// DecodeOCRJob parses and validates an OCR job from the wire.
+func DecodeOCRJob(data []byte) (OCRJob, error) {
+	var j OCRJob
+	if err := decode(data, &j); err != nil {
+		return j, err
+	}
+	if err := j.Validate(); err != nil {
+		return j, fmt.Errorf("invalid OCR job: %w", err)
+	}
+	return j, nil
+}
+
+// DecodeMetadataJob parses and validates a metadata job from the wire.
+func DecodeMetadataJob(data []byte) (MetadataJob, error) {
+	var j MetadataJob
+	if err := decode(data, &j); err != nil {
+		return j, err
+	}
+	if err := j.Validate(); err != nil {
+		return j, fmt.Errorf("invalid metadata job: %w", err)
+	}
+	return j, nil
+}
+
+func decode(data []byte, v any) error {
+	if len(data) > MaxMessageBytes {
+		return fmt.Errorf("decode %T: message is %d bytes, over the %d limit", v, len(data), MaxMessageBytes)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("decode %T: %w", v, err)
+	}
+	return nil
+}
+
+// DeadLetter is published on DeadSubject(stage) when a job fails for good: the reason, and
+// the job as it arrived, so a person can see what happened and replay it.
+type DeadLetter struct {
+	Stage      Stage     `json:"stage"`
+	Doc        string    `json:"doc,omitempty"`
+	Page       int       `json:"page,omitempty"`
+	Reason     string    `json:"reason"`
+	Deliveries uint64    `json:"deliveries"`
+	Failed     time.Time `json:"failed"`
+	Job        string    `json:"job,omitempty"` // the raw message, which may not be valid JSON
+}

@@ -1,0 +1,72 @@
+package pipeline
+
+import "time"
+
+// JetStream streams, subjects and consumers. The work streams use the work-queue retention
+// policy: a job is removed once acknowledged, so a stream's size is the backlog.
+const (
+	StreamOCR  = "COLOPHON_OCR"
+	SubjectOCR = "colophon.ocr"
+	// ConsumerOCR is the durable pull consumer every OCR worker shares.
+	ConsumerOCR = "ocr"
+
+	StreamMetadata   = "COLOPHON_METADATA"
+	SubjectMetadata  = "colophon.metadata"
+	ConsumerMetadata = "metadata"
+
+	// StreamDead keeps jobs that failed for good, for a person to inspect or replay.
+	// Its subjects are SubjectDead + "." + stage, e.g. "colophon.dead.ocr".
+	StreamDead  = "COLOPHON_DEAD"
+	SubjectDead = "colophon.dead"
+)
+
+// Key-value buckets.
+const (
+	// KVStatus holds a DocumentStatus under the document ID and a PageStatus under
+	// StatusPageKey(doc, page).
+	KVStatus = "colophon_status"
+	// KVWorkers holds one entry per live worker, refreshed every WorkerHeartbeat and expiring
+	// after WorkerTTL: the health check reads it.
+	KVWorkers = "colophon_workers"
+)
+
+// Object-store buckets.
+const (
+	BucketScans      = "colophon-scans"
+	BucketTexts      = "colophon-texts"
+	BucketProvenance = "colophon-provenance"
+)
+
+// Buckets lists every object-store bucket the pipeline needs.
+var Buckets = []string{BucketScans, BucketTexts, BucketProvenance}
+
+// Delivery policy shared by the consumers and the workers that honour it.
+const (
+	// AckWait is how long a job may go without an ack or an in-progress heartbeat before
+	// JetStream hands it to another worker. Workers heartbeat every AckWait/3.
+	AckWait = 60 * time.Second
+	// MaxDeliver bounds redeliveries: after this many the job goes to the dead-letter subject
+	// and the page is failed, so a poison job cannot loop forever.
+	MaxDeliver = 5
+	// DuplicateWindow is how long JetStream remembers a Nats-Msg-Id to drop a repeated publish.
+	DuplicateWindow = 10 * time.Minute
+
+	WorkerHeartbeat = 5 * time.Second
+	WorkerTTL       = 20 * time.Second
+)
+
+// Worker kinds, as they announce themselves in KVWorkers ("ocr.<id>", "metadata.<id>").
+const (
+	WorkerOCR      = "ocr"
+	WorkerMetadata = "metadata"
+)
+
+// Object metadata keys set on stored scans and texts (S3 user metadata, sent as X-Amz-Meta-*).
+const (
+	MetaSHA256   = "Sha256"
+	MetaDoc      = "Doc"
+	MetaPage     = "Page"
+	MetaSource   = "Source"
+	MetaDate     = "Date"
+	MetaFileName = "Filename"
+)

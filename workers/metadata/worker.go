@@ -1,0 +1,218 @@
+// Package metadata is the metadata worker: for each recognised page it reads the text back
+// from the store, recomputes its checksum independently of the OCR worker, writes the
+// page's provenance record and marks the page done.
+package metadata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/colophon-archive/colophon/internal/bus"
+	"github.com/colophon-archive/colophon/internal/objectstore"
+	"github.com/colophon-archive/colophon/pipeline"
+)
+
+// Store is what the worker needs of the object store.
+type Store interface {
+	Get(ctx context.Context, bucket, key string) (objectstore.Object, error)
+	Put(ctx context.Context, bucket, key string, data []byte, contentType string, meta map[string]string) error
+}
+
+// Bus is what the worker needs of NATS.
+type Bus interface {
+	DeadLetter(ctx context.Context, stage pipeline.Stage, msg jetstream.Msg, doc string, page int, reason string) error
+}
+
+// Status is what the worker needs of the status bucket.
+type Status interface {
+	UpdatePage(ctx context.Context, doc string, page int, mutate func(p *pipeline.PageStatus, found bool) error) (pipeline.PageStatus, error)
+	FailPage(ctx context.Context, doc string, page, version int, reason string) error
+	Page(ctx context.Context, doc string, page int) (pipeline.PageStatus, bool, error)
+	Pages(ctx context.Context, doc string) ([]pipeline.PageStatus, error)
+}
+
+// Worker records provenance, one page at a time: the work is a few small reads and writes.
+type Worker struct {
+	store    Store
+	bus      Bus
+	status   Status
+	consumer jetstream.Consumer
+	announce func(ctx context.Context, info bus.WorkerInfo)
+	cfg      config
+}
+
+type config struct {
+	id    string
+	log   *slog.Logger
+	grace time.Duration
+	now   func() time.Time
+}
+
+// Option configures a Worker.
+type Option func(*config)
+
+// WithID names the worker in logs and health; default "<host>-<pid>".
+func WithID(id string) Option { return func(c *config) { c.id = id } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
+
+// New prepares a worker on the shared metadata consumer. b must have the pipeline topology.
+func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Option) (*Worker, error) {
+	cfg := config{log: slog.Default(), grace: 5 * time.Second, now: time.Now}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.id == "" {
+		host, _ := os.Hostname()
+		cfg.id = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	cons, err := b.Consumer(ctx, pipeline.StreamMetadata, pipeline.ConsumerMetadata)
+	if err != nil {
+		return nil, err
+	}
+	st, err := b.OpenStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Worker{
+		store:    store,
+		bus:      b,
+		status:   st,
+		consumer: cons,
+		announce: func(ctx context.Context, info bus.WorkerInfo) { b.Announce(ctx, info, cfg.log) },
+		cfg:      cfg,
+	}, nil
+}
+
+// Run works until ctx ends.
+func (w *Worker) Run(ctx context.Context) error {
+	log := w.cfg.log.With("worker", w.cfg.id)
+	log.Info("metadata worker started")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.announce(ctx, bus.WorkerInfo{Kind: pipeline.WorkerMetadata, ID: w.cfg.id, Concurrency: 1, Started: w.cfg.now().UTC()})
+	}()
+	bus.Pull(ctx, w.consumer, w.cfg.grace, log, func(jctx context.Context, msg jetstream.Msg) {
+		w.handle(jctx, msg, log)
+	})
+	<-done
+	log.Info("metadata worker stopped")
+	return nil
+}
+
+func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger) {
+	start := time.Now()
+	attempt := bus.Delivered(msg)
+	job, err := pipeline.DecodeMetadataJob(msg.Data())
+	if err != nil {
+		reason := fmt.Sprintf("unreadable metadata job: %v", err)
+		log.Error("stage event", pipeline.LogStage, pipeline.StageMetadata, pipeline.LogOutcome, pipeline.OutcomeFailed, pipeline.LogError, reason)
+		if err := w.bus.DeadLetter(ctx, pipeline.StageMetadata, msg, job.Doc, job.Page, reason); err != nil {
+			log.Error("dead-letter", pipeline.LogError, err)
+		}
+		_ = msg.Term()
+		return
+	}
+	log = log.With(pipeline.LogDoc, job.Doc, pipeline.LogPage, job.Page, pipeline.LogStage, pipeline.StageMetadata)
+	log.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeStarted, pipeline.LogAttempt, attempt)
+
+	rec, skipped, err := w.process(ctx, job)
+	if err != nil {
+		bus.RetryOrFail(ctx, msg, job.OCRJob, pipeline.StageMetadata, err, start, w.status, w.bus, log)
+		return
+	}
+	if err := msg.DoubleAck(ctx); err != nil {
+		log.Warn("ack metadata job", pipeline.LogError, err)
+	}
+	if skipped != "" {
+		log.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeSkipped, "reason", skipped, pipeline.LogAttempt, attempt)
+		return
+	}
+	log.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeOK, pipeline.LogDuration, time.Since(start).Milliseconds(),
+		"text_sha256", rec.Text.SHA256, pipeline.LogAttempt, attempt)
+	w.reportComplete(ctx, job.Doc)
+}
+
+func (w *Worker) process(ctx context.Context, job pipeline.MetadataJob) (rec pipeline.Provenance, skipped string, err error) {
+	obj, err := w.store.Get(ctx, job.Text.Bucket, job.Text.Key)
+	if errors.Is(err, objectstore.ErrNotFound) {
+		return rec, "", bus.Permanent(fmt.Errorf("text %s is missing from the store", job.Text.Key))
+	}
+	if err != nil {
+		return rec, "", fmt.Errorf("fetch text: %w", err)
+	}
+	// Recomputed here, not taken from the OCR worker's word: the record vouches for the
+	// bytes that are actually in the store.
+	if got := objectstore.SHA256(obj.Data); got != job.Text.SHA256 {
+		return rec, "", bus.Permanent(fmt.Errorf("text %s checksum mismatch: OCR worker stored %s, store has %s", job.Text.Key, job.Text.SHA256, got))
+	}
+	rec = pipeline.Provenance{
+		Doc:      job.Doc,
+		Page:     job.Page,
+		Version:  job.Version,
+		Source:   job.Source,
+		Date:     job.Date,
+		FileName: job.FileName,
+		Created:  w.cfg.now().UTC().Truncate(time.Second),
+		Scan:     job.Scan,
+		Text:     job.Text,
+		OCR:      job.OCR,
+	}
+	rec.Text.Bytes = int64(len(obj.Data))
+	data, err := pipeline.Encode(rec)
+	if err != nil {
+		return rec, "", err
+	}
+	var skip string
+	// Check before writing so a late duplicate never replaces the record of a finished page.
+	if p, _, err := w.status.Page(ctx, job.Doc, job.Page); err != nil {
+		return rec, "", fmt.Errorf("read status: %w", err)
+	} else if p.Version > job.Version || (p.Version == job.Version && p.State == pipeline.StateDone) {
+		return rec, "page already " + string(p.State), nil
+	}
+	key := pipeline.ProvenanceKey(job.Doc, job.Page, job.Version)
+	meta := map[string]string{pipeline.MetaSHA256: objectstore.SHA256(data), pipeline.MetaDoc: job.Doc, pipeline.MetaPage: fmt.Sprint(job.Page)}
+	if err := w.store.Put(ctx, pipeline.BucketProvenance, key, data, "application/json", meta); err != nil {
+		return rec, "", fmt.Errorf("store provenance record: %w", err)
+	}
+	_, err = w.status.UpdatePage(ctx, job.Doc, job.Page, func(p *pipeline.PageStatus, _ bool) error {
+		if p.Version > job.Version {
+			skip = fmt.Sprintf("page is at version %d", p.Version)
+			return bus.ErrUnchanged
+		}
+		p.State, p.Version, p.Error = pipeline.StateDone, job.Version, ""
+		return nil
+	})
+	if err != nil {
+		return rec, "", fmt.Errorf("update status: %w", err)
+	}
+	return rec, skip, nil
+}
+
+// reportComplete logs the document's completion when its last page is done.
+func (w *Worker) reportComplete(ctx context.Context, doc string) {
+	pages, err := w.status.Pages(ctx, doc)
+	if err != nil {
+		return
+	}
+	failed := 0
+	for _, p := range pages {
+		switch p.State {
+		case pipeline.StateDone:
+		case pipeline.StateFailed:
+			failed++
+		default:
+			return
+		}
+	}
+	w.cfg.log.Info("stage event", "worker", w.cfg.id, pipeline.LogDoc, doc, pipeline.LogStage, "document",
+		pipeline.LogOutcome, pipeline.OutcomeCompleted, "pages", len(pages), "failed", failed)
+}

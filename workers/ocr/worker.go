@@ -1,0 +1,310 @@
+// Package ocr is the OCR worker: it takes page jobs from the OCR stream, checks the scan
+// against its checksum, recognises it with Tesseract, stores the text and hands the page on
+// to the metadata worker.
+package ocr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/colophon-archive/colophon/internal/bus"
+	"github.com/colophon-archive/colophon/internal/imageinfo"
+	"github.com/colophon-archive/colophon/internal/objectstore"
+	"github.com/colophon-archive/colophon/internal/tesseract"
+	"github.com/colophon-archive/colophon/pipeline"
+)
+
+// Store is what the worker needs of the object store.
+type Store interface {
+	Get(ctx context.Context, bucket, key string) (objectstore.Object, error)
+	Put(ctx context.Context, bucket, key string, data []byte, contentType string, meta map[string]string) error
+}
+
+// Bus is what the worker needs of NATS.
+type Bus interface {
+	Publish(ctx context.Context, subject string, data []byte, msgID string) (bool, error)
+	DeadLetter(ctx context.Context, stage pipeline.Stage, msg jetstream.Msg, doc string, page int, reason string) error
+}
+
+// Status is what the worker needs of the status bucket.
+type Status interface {
+	UpdatePage(ctx context.Context, doc string, page int, mutate func(p *pipeline.PageStatus, found bool) error) (pipeline.PageStatus, error)
+	FailPage(ctx context.Context, doc string, page, version int, reason string) error
+}
+
+// Recognizer reads one page. Each worker goroutine owns one.
+type Recognizer interface {
+	// Load prepares the model, so the first page does not pay for it.
+	Load() error
+	Recognize(img *image.Gray, dpi int, langs []string) (tesseract.Result, error)
+	Close() error
+}
+
+// Worker runs Concurrency recognitions at a time.
+type Worker struct {
+	store     Store
+	bus       Bus
+	status    Status
+	consumer  jetstream.Consumer
+	announce  func(ctx context.Context, info bus.WorkerInfo)
+	cfg       config
+	engineVer string
+}
+
+type config struct {
+	concurrency int
+	id          string
+	log         *slog.Logger
+	defaultDPI  int
+	maxPixels   int64
+	grace       time.Duration
+	newEngine   func() Recognizer
+}
+
+// Option configures a Worker.
+type Option func(*config)
+
+// WithConcurrency sets how many pages are recognised at once; default one per CPU, since
+// each recognition is single-threaded (OMP_THREAD_LIMIT=1).
+func WithConcurrency(n int) Option { return func(c *config) { c.concurrency = n } }
+
+// WithID names the worker in logs, provenance and health; default "<host>-<pid>".
+func WithID(id string) Option { return func(c *config) { c.id = id } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
+
+// WithDefaultDPI sets the resolution assumed for scans that declare none (or an absurd one,
+// like the 1 dpi some scanners write); default 300, the usual archival scanning resolution.
+func WithDefaultDPI(dpi int) Option { return func(c *config) { c.defaultDPI = dpi } }
+
+// WithMaxPixels bounds the pixels a scan's header may declare; default imageinfo.DefaultMaxPixels.
+func WithMaxPixels(n int64) Option { return func(c *config) { c.maxPixels = n } }
+
+// WithShutdownGrace sets how long an in-flight page may take to finish once the worker is
+// asked to stop, before it is handed back to the queue; default 8 s.
+func WithShutdownGrace(d time.Duration) Option { return func(c *config) { c.grace = d } }
+
+// WithRecognizer replaces Tesseract, for tests of the worker's own logic.
+func WithRecognizer(newEngine func() Recognizer) Option {
+	return func(c *config) { c.newEngine = newEngine }
+}
+
+// WorkerID is the default worker ID: host and process.
+func WorkerID() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown"
+	}
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+// New prepares a worker on the shared OCR consumer. b must have the pipeline topology.
+func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Option) (*Worker, error) {
+	cfg := config{
+		concurrency: runtime.NumCPU(),
+		log:         slog.Default(),
+		defaultDPI:  300,
+		grace:       8 * time.Second,
+		newEngine:   func() Recognizer { return tesseract.New("eng") },
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.id == "" {
+		cfg.id = WorkerID()
+	}
+	if cfg.concurrency < 1 {
+		return nil, fmt.Errorf("OCR worker concurrency %d: want 1 or more", cfg.concurrency)
+	}
+	cons, err := b.Consumer(ctx, pipeline.StreamOCR, pipeline.ConsumerOCR)
+	if err != nil {
+		return nil, err
+	}
+	st, err := b.OpenStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Worker{
+		store:     store,
+		bus:       b,
+		status:    st,
+		consumer:  cons,
+		announce:  func(ctx context.Context, info bus.WorkerInfo) { b.Announce(ctx, info, cfg.log) },
+		cfg:       cfg,
+		engineVer: tesseract.Version(),
+	}, nil
+}
+
+// Run works until ctx ends, then lets in-flight pages finish (or hands them back) and returns.
+func (w *Worker) Run(ctx context.Context) error {
+	log := w.cfg.log.With("worker", w.cfg.id)
+	log.Info("OCR worker started", "concurrency", w.cfg.concurrency, "engine", tesseract.Name, "engine_version", w.engineVer)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		w.announce(ctx, bus.WorkerInfo{Kind: pipeline.WorkerOCR, ID: w.cfg.id, Concurrency: w.cfg.concurrency, Started: time.Now().UTC()})
+	}()
+	for range w.cfg.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			engine := w.cfg.newEngine()
+			defer engine.Close()
+			if err := engine.Load(); err != nil {
+				// Pages will fail with the reason; the worker stays up.
+				log.Error("load OCR model", pipeline.LogError, err)
+			}
+			bus.Pull(ctx, w.consumer, w.cfg.grace, log, func(jctx context.Context, msg jetstream.Msg) {
+				w.handle(jctx, msg, engine, log)
+			})
+		}()
+	}
+	wg.Wait()
+	log.Info("OCR worker stopped")
+	return nil
+}
+
+func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, engine Recognizer, log *slog.Logger) {
+	start := time.Now()
+	attempt := bus.Delivered(msg)
+	job, err := pipeline.DecodeOCRJob(msg.Data())
+	if err != nil {
+		reason := fmt.Sprintf("unreadable OCR job: %v", err)
+		log.Error("stage event", pipeline.LogStage, pipeline.StageOCR, pipeline.LogOutcome, pipeline.OutcomeFailed, pipeline.LogError, reason)
+		if err := w.bus.DeadLetter(ctx, pipeline.StageOCR, msg, job.Doc, job.Page, reason); err != nil {
+			log.Error("dead-letter", pipeline.LogError, err)
+		}
+		_ = msg.Term()
+		return
+	}
+	log = log.With(pipeline.LogDoc, job.Doc, pipeline.LogPage, job.Page, pipeline.LogStage, pipeline.StageOCR)
+
+	// A redelivered job whose page already moved on (the ack was lost) is done: skip it
+	// rather than recognise the page twice.
+	var skip string
+	_, err = w.status.UpdatePage(ctx, job.Doc, job.Page, func(p *pipeline.PageStatus, found bool) error {
+		if found && p.Version > job.Version {
+			skip = fmt.Sprintf("page is at version %d", p.Version)
+			return bus.ErrUnchanged
+		}
+		if found && p.Version == job.Version && p.State != pipeline.StateQueued && p.State != pipeline.StateOCR {
+			skip = "page already " + string(p.State)
+			return bus.ErrUnchanged
+		}
+		p.State, p.Version, p.ScanSHA256, p.Error = pipeline.StateOCR, job.Version, job.Scan.SHA256, ""
+		if p.FileName == "" {
+			p.FileName = job.FileName
+		}
+		return nil
+	})
+	if err != nil {
+		bus.RetryOrFail(ctx, msg, job, pipeline.StageOCR, err, start, w.status, w.bus, log)
+		return
+	}
+	if skip != "" {
+		_ = msg.Ack()
+		log.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeSkipped, "reason", skip, pipeline.LogAttempt, attempt)
+		return
+	}
+	log.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeStarted, pipeline.LogAttempt, attempt)
+
+	info, err := w.process(ctx, msg, job, engine)
+	if err != nil {
+		bus.RetryOrFail(ctx, msg, job, pipeline.StageOCR, err, start, w.status, w.bus, log)
+		return
+	}
+	if err := msg.DoubleAck(ctx); err != nil {
+		// The page is safely handed on; a redelivery will be skipped above.
+		log.Warn("ack OCR job", pipeline.LogError, err)
+	}
+	log.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeOK, pipeline.LogDuration, time.Since(start).Milliseconds(),
+		"recognition_ms", info.DurationMS, "confidence", fmt.Sprintf("%.1f", info.MeanConfidence), "dpi", info.DPI, pipeline.LogAttempt, attempt)
+}
+
+// process does the page's work. Errors wrapped with bus.Permanent are the page's fault.
+func (w *Worker) process(ctx context.Context, msg jetstream.Msg, job pipeline.OCRJob, engine Recognizer) (pipeline.OCRInfo, error) {
+	var info pipeline.OCRInfo
+	obj, err := w.store.Get(ctx, job.Scan.Bucket, job.Scan.Key)
+	if errors.Is(err, objectstore.ErrNotFound) {
+		return info, bus.Permanent(fmt.Errorf("scan %s is missing from the store", job.Scan.Key))
+	}
+	if err != nil {
+		return info, fmt.Errorf("fetch scan: %w", err)
+	}
+	if got := objectstore.SHA256(obj.Data); got != job.Scan.SHA256 {
+		return info, bus.Permanent(fmt.Errorf("scan %s checksum mismatch: job says %s, store has %s", job.Scan.Key, job.Scan.SHA256, got))
+	}
+	img, hdr, err := imageinfo.Decode(obj.Data, imageinfo.Limits{MaxPixels: w.cfg.maxPixels})
+	if err != nil {
+		return info, bus.Permanent(err)
+	}
+	dpi := hdr.DPI
+	if dpi < 70 || dpi > 2400 {
+		dpi = w.cfg.defaultDPI
+	}
+
+	stop := bus.Heartbeat(msg)
+	t0 := time.Now()
+	res, err := engine.Recognize(img, dpi, job.Languages)
+	recog := time.Since(t0)
+	stop()
+	if err != nil {
+		return info, bus.Permanent(fmt.Errorf("cannot read image: %w", err))
+	}
+
+	text := []byte(res.Text)
+	ref := pipeline.ObjectRef{
+		Bucket: pipeline.BucketTexts,
+		Key:    pipeline.TextKey(job.Doc, job.Page, job.Version),
+		SHA256: objectstore.SHA256(text),
+		Bytes:  int64(len(text)),
+	}
+	meta := map[string]string{
+		pipeline.MetaSHA256: ref.SHA256,
+		pipeline.MetaDoc:    job.Doc,
+		pipeline.MetaPage:   fmt.Sprint(job.Page),
+	}
+	if err := w.store.Put(ctx, ref.Bucket, ref.Key, text, "text/plain; charset=utf-8", meta); err != nil {
+		return info, fmt.Errorf("store text: %w", err)
+	}
+	info = pipeline.OCRInfo{
+		Engine:         tesseract.Name,
+		EngineVersion:  w.engineVer,
+		Languages:      job.Languages,
+		MeanConfidence: res.MeanConfidence,
+		DPI:            dpi,
+		Worker:         w.cfg.id,
+		DurationMS:     recog.Milliseconds(),
+		Recognised:     t0.UTC(),
+	}
+	mj := pipeline.MetadataJob{OCRJob: job, Text: ref, OCR: info}
+	data, err := pipeline.Encode(mj)
+	if err != nil {
+		return info, err
+	}
+	if _, err := w.bus.Publish(ctx, pipeline.SubjectMetadata, data, mj.MsgID()); err != nil {
+		return info, fmt.Errorf("queue metadata job: %w", err)
+	}
+	_, err = w.status.UpdatePage(ctx, job.Doc, job.Page, func(p *pipeline.PageStatus, _ bool) error {
+		if p.Version != job.Version || p.State != pipeline.StateOCR {
+			return bus.ErrUnchanged // the metadata worker was quicker
+		}
+		p.State = pipeline.StateMetadata
+		return nil
+	})
+	if err != nil {
+		return info, fmt.Errorf("update status: %w", err)
+	}
+	return info, nil
+}
