@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/colophon-archive/colophon/internal/bus"
+	"github.com/colophon-archive/colophon/internal/devstack"
+	"github.com/colophon-archive/colophon/internal/devstack/devstacktest"
+	"github.com/colophon-archive/colophon/internal/objectstore"
+	"github.com/colophon-archive/colophon/internal/tesseract"
+)
+
+func TestMain(m *testing.M) {
+	// The test binary links Tesseract too: it must start single-threaded like the command.
+	if err := tesseract.EnsureSingleThreaded(); err != nil {
+		panic(err)
+	}
+	os.Exit(m.Run())
+}
+
+// env is a running deployment for a test: a real NATS with JetStream, a real MinIO, and
+// (once startWorkers is called) real OCR and metadata workers in this process.
+type env struct {
+	t     *testing.T
+	stack *devstack.Stack
+	store *objectstore.Store
+	bus   *bus.Bus
+	logs  *syncBuffer
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	stack := devstacktest.Start(t)
+	t.Setenv(envNATSURL, stack.NATSURL)
+	t.Setenv(envS3Endpoint, stack.S3Endpoint)
+	t.Setenv(envAccessKey, devstacktest.AccessKey)
+	t.Setenv(envSecretKey, devstacktest.SecretKey)
+	store, err := objectstore.New(stack.S3Endpoint, devstacktest.AccessKey, devstacktest.SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, stack: stack, store: store, logs: &syncBuffer{}}
+	ctx := context.Background()
+	g := e.globals()
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.bus, _, err = connect(ctx, g, cfg, "test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.bus.Close)
+	return e
+}
+
+func (e *env) globals() *globals {
+	return &globals{stdout: os.Stdout, stderr: os.Stderr, log: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+}
+
+// startWorkers runs an OCR worker (2 at once) and a metadata worker until the test ends.
+func (e *env) startWorkers() {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	if err := startWorkers(ctx, &wg, e.globals(), e.bus, e.store, 2); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		if e.t.Failed() {
+			e.t.Logf("worker logs:\n%s", e.logs.String())
+		}
+	})
+}
+
+// result is one command's outcome.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// colophon runs one command line in-process, as the binary would.
+func (e *env) colophon(args ...string) result {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, append([]string{"--log-format", "text"}, args...), &out, &errOut)
+	return result{code, out.String(), errOut.String()}
+}
+
+func (e *env) mustRun(args ...string) result {
+	e.t.Helper()
+	r := e.colophon(args...)
+	if r.code != 0 {
+		e.t.Fatalf("colophon %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+func decodeJSON[T any](t *testing.T, s string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("decode JSON: %v\n%s", err, s)
+	}
+	return v
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
