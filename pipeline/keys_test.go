@@ -11,6 +11,7 @@ import (
 const (
 	shaA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 	shaB = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+	shaC = "0000000000000000000000000000000000000000000000000000000000000000"
 )
 
 func TestScanKey(t *testing.T) {
@@ -232,7 +233,7 @@ func TestJobMsgIDs(t *testing.T) {
 	}
 	// The metadata ID follows the text, not the scan.
 	m2 := m
-	m2.Text.SHA256 = shaB
+	m2.Text.SHA256 = shaC
 	if m2.MsgID() == m.MsgID() {
 		t.Errorf("MetadataJob.MsgID ignores the text hash")
 	}

@@ -22,6 +22,17 @@ func Decode(data []byte, lim Limits) (*image.Gray, Info, error) {
 	if err != nil {
 		return nil, info, fmt.Errorf("%w: %s: %v", ErrCorrupt, info.Format, err)
 	}
+	if b := img.Bounds(); b != image.Rect(0, 0, info.Width, info.Height) {
+		// A GIF's first frame may cover only part of its logical screen, at an offset.
+		// Place it on a white page of the size the header declares, where it belongs, so
+		// the image matches Info instead of being silently cropped and shifted.
+		g := image.NewGray(image.Rect(0, 0, info.Width, info.Height))
+		for i := range g.Pix {
+			g.Pix[i] = 0xff
+		}
+		draw.Draw(g, b, img, b.Min, draw.Src)
+		return g, info, nil
+	}
 	return ToGray(img), info, nil
 }
 
