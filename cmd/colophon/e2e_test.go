@@ -230,6 +230,7 @@ func TestUploadRefusesBeforeStoring(t *testing.T) {
 		{"missing file", []string{"--source", "s", good, "/nonexistent/scan.png"}, "/nonexistent/scan.png"},
 		{"directory", []string{"--source", "s", t.TempDir()}, "not a regular file"},
 		{"no source", []string{good}, "--source"},
+		{"source too long", []string{"--source", strings.Repeat("s", 1025), good}, "--source"},
 		{"bad language", []string{"--source", "s", "--lang", "en;rm", good}, "language"},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/colophon-archive/colophon/internal/bus"
 	"github.com/colophon-archive/colophon/internal/imageinfo"
@@ -18,6 +19,9 @@ import (
 
 // DefaultMaxFileBytes bounds one scan: a 600 dpi uncompressed A3 greyscale TIFF is ~70 MB.
 const DefaultMaxFileBytes = 256 << 20
+
+// MaxSourceBytes bounds --source.
+const MaxSourceBytes = 1024
 
 // UploadRequest is one document: its files are its pages, in order.
 type UploadRequest struct {
@@ -70,6 +74,10 @@ func ValidateUpload(req UploadRequest, now time.Time) (UploadRequest, error) {
 	}
 	if req.Source == "" {
 		return req, errors.New("--source is required: say where the pages come from (archive, collection, box)")
+	}
+	// The source travels in every job and S3 header; bounded so a job always fits a message.
+	if len(req.Source) > MaxSourceBytes || !utf8.ValidString(req.Source) {
+		return req, fmt.Errorf("--source must be valid UTF-8 of at most %d bytes", MaxSourceBytes)
 	}
 	if req.Date != "" {
 		if _, err := pipeline.ParseDate(req.Date); err != nil {

@@ -185,16 +185,14 @@ func notFound(err error) error {
 	return err
 }
 
-var wordDecoder = new(mime.WordDecoder)
-
+// decodeMeta strips the X-Amz-Meta- prefix. It does not MIME-decode the values: minio-go
+// already has (it decodes every user-metadata value starting with "=?", which is every value
+// Put encoded), and decoding a second time would mangle a value whose text merely contains
+// an encoded word.
 func decodeMeta(m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))
 	for k, v := range m {
-		k = strings.TrimPrefix(k, "X-Amz-Meta-")
-		if d, err := wordDecoder.DecodeHeader(v); err == nil {
-			v = d
-		}
-		out[k] = v
+		out[strings.TrimPrefix(k, "X-Amz-Meta-")] = v
 	}
 	return out
 }
