@@ -127,12 +127,10 @@ func (s *Status) UpdatePage(ctx context.Context, doc string, page int, mutate fu
 	}
 }
 
+// isConflict reports a lost compare-and-set: Update's revision was stale (ErrKeyRevisionMismatch
+// covers the single-node and the replicated error codes) or Create found the key already there.
 func isConflict(err error) bool {
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
-		return true
-	}
-	return errors.Is(err, jetstream.ErrKeyExists)
+	return errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists)
 }
 
 // Pages reads every page entry of a document, in page order.

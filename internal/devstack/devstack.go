@@ -268,11 +268,14 @@ func s3Answers(ctx context.Context, endpoint string) bool {
 	return true
 }
 
-// minioHealthy reports whether MinIO's liveness endpoint answers 200.
+// minioHealthy reports whether MinIO is ready to serve requests. The liveness endpoint
+// answers 200 before MinIO can serve bucket calls (a first EnsureBuckets then failed with
+// XMinioServerNotInitialized about one start in ten); the cluster endpoint answers 503
+// until it can.
 func minioHealthy(ctx context.Context, endpoint string) bool {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/minio/health/live", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/minio/health/cluster", nil)
 	if err != nil {
 		return false
 	}

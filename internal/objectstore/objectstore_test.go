@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"reflect"
 	"strings"
 	"sync"
@@ -29,36 +28,11 @@ func testCtx(t *testing.T) context.Context {
 func newStore(t *testing.T) (*objectstore.Store, string) {
 	t.Helper()
 	stack := devstacktest.Start(t)
-	waitS3Ready(t, stack.S3Endpoint)
 	s, err := objectstore.New(stack.S3Endpoint, devstacktest.AccessKey, devstacktest.SecretKey)
 	if err != nil {
 		t.Fatalf("New(%q): %v", stack.S3Endpoint, err)
 	}
 	return s, stack.S3Endpoint
-}
-
-// waitS3Ready waits until MinIO's cluster health check passes. devstack.Start returns once
-// /minio/health/live answers 200, but MinIO answers that before IAM and bucket metadata are
-// initialised; a first bucket call then fails now and again with XMinioServerNotInitialized
-// (503), which minio-go does not retry when it comes from its bucket-location lookup.
-// /minio/health/cluster answers 503 until the server can serve requests.
-func waitS3Ready(t *testing.T, endpoint string) {
-	t.Helper()
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := client.Get(endpoint + "/minio/health/cluster")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("MinIO at %s not ready after 30s (last: %v, %v)", endpoint, resp, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // storeWithBucket returns a Store on a fresh MinIO with bucket created.
