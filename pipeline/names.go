@@ -43,8 +43,9 @@ var Buckets = []string{BucketScans, BucketTexts, BucketProvenance}
 // Delivery policy shared by the consumers and the workers that honour it.
 const (
 	// AckWait is how long a job may go without an ack or an in-progress heartbeat before
-	// JetStream hands it to another worker. Workers heartbeat every AckWait/3.
-	AckWait = 60 * time.Second
+	// JetStream hands it to another worker: the delay before a crashed worker's page is
+	// picked up again. Workers heartbeat every AckWait/3 while they work.
+	AckWait = 30 * time.Second
 	// MaxDeliver bounds redeliveries: after this many the job goes to the dead-letter subject
 	// and the page is failed, so a poison job cannot loop forever.
 	MaxDeliver = 5

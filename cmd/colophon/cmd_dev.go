@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/colophon-archive/colophon/internal/devstack"
+	"github.com/colophon-archive/colophon/workers/ocr"
 )
 
 // Development-only credentials for the MinIO that `colophon dev` starts. They are not
@@ -25,6 +26,7 @@ func newDevCmd(g *globals) *cobra.Command {
 		dataDir     string
 		noWorkers   bool
 		concurrency int
+		pageTimeout time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -73,7 +75,7 @@ worker. State lives under --data. SIGINT or SIGTERM stops everything cleanly.`,
 
 			var wg sync.WaitGroup
 			if !noWorkers {
-				if err := startWorkers(ctx, &wg, g, b, store, concurrency); err != nil {
+				if err := startWorkers(ctx, &wg, g, b, store, ocr.WithConcurrency(concurrency), ocr.WithPageTimeout(pageTimeout)); err != nil {
 					return err
 				}
 			}
@@ -86,6 +88,7 @@ worker. State lives under --data. SIGINT or SIGTERM stops everything cleanly.`,
 	cmd.Flags().StringVar(&dataDir, "data", "", "directory for NATS and MinIO state (default $XDG_DATA_HOME/colophon/dev)")
 	cmd.Flags().BoolVar(&noWorkers, "no-workers", false, "run only NATS and MinIO; start workers separately with `colophon worker`")
 	cmd.Flags().IntVar(&concurrency, "concurrency", runtime.NumCPU(), "pages recognised at once")
+	cmd.Flags().DurationVar(&pageTimeout, "page-timeout", ocr.DefaultPageTimeout, "fail a page whose recognition takes longer than this")
 	return cmd
 }
 

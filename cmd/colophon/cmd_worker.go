@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,18 +20,22 @@ func newWorkerCmd(g *globals) *cobra.Command {
 		Use:   "worker",
 		Short: "Run a pipeline worker against the configured NATS and S3",
 	}
-	var concurrency int
+	var (
+		concurrency int
+		pageTimeout time.Duration
+	)
 	ocrCmd := &cobra.Command{
 		Use:   "ocr",
 		Short: "Recognise pages: fetch scans, run Tesseract, store texts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runWorker(cmd.Context(), g, "colophon-ocr-worker", func(ctx context.Context, b *bus.Bus, s *objectstore.Store) (runner, error) {
-				return ocr.New(ctx, b, s, ocr.WithConcurrency(concurrency), ocr.WithLogger(g.log))
+				return ocr.New(ctx, b, s, ocr.WithConcurrency(concurrency), ocr.WithPageTimeout(pageTimeout), ocr.WithLogger(g.log))
 			})
 		},
 	}
 	ocrCmd.Flags().IntVar(&concurrency, "concurrency", runtime.NumCPU(), "pages recognised at once (each recognition uses one core)")
+	ocrCmd.Flags().DurationVar(&pageTimeout, "page-timeout", ocr.DefaultPageTimeout, "fail a page whose recognition takes longer than this")
 	metaCmd := &cobra.Command{
 		Use:   "metadata",
 		Short: "Record provenance: verify each stored text and write its record",
@@ -70,8 +75,8 @@ func runWorker(ctx context.Context, g *globals, name string, build func(context.
 }
 
 // startWorkers runs OCR and metadata workers in this process (for `dev`).
-func startWorkers(ctx context.Context, wg *sync.WaitGroup, g *globals, b *bus.Bus, store *objectstore.Store, concurrency int) error {
-	ow, err := ocr.New(ctx, b, store, ocr.WithConcurrency(concurrency), ocr.WithLogger(g.log))
+func startWorkers(ctx context.Context, wg *sync.WaitGroup, g *globals, b *bus.Bus, store *objectstore.Store, ocrOpts ...ocr.Option) error {
+	ow, err := ocr.New(ctx, b, store, append([]ocr.Option{ocr.WithLogger(g.log)}, ocrOpts...)...)
 	if err != nil {
 		return fmt.Errorf("start OCR worker: %w", err)
 	}

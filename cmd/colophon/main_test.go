@@ -16,6 +16,7 @@ import (
 	"github.com/colophon-archive/colophon/internal/devstack/devstacktest"
 	"github.com/colophon-archive/colophon/internal/objectstore"
 	"github.com/colophon-archive/colophon/internal/tesseract"
+	"github.com/colophon-archive/colophon/workers/ocr"
 )
 
 func TestMain(m *testing.M) {
@@ -66,12 +67,13 @@ func (e *env) globals() *globals {
 	return &globals{stdout: os.Stdout, stderr: os.Stderr, log: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 }
 
-// startWorkers runs an OCR worker (2 at once) and a metadata worker until the test ends.
-func (e *env) startWorkers() {
+// startWorkers runs an OCR worker (2 at once unless opts say otherwise) and a metadata
+// worker until the test ends.
+func (e *env) startWorkers(opts ...ocr.Option) {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	if err := startWorkers(ctx, &wg, e.globals(), e.bus, e.store, 2); err != nil {
+	if err := startWorkers(ctx, &wg, e.globals(), e.bus, e.store, append([]ocr.Option{ocr.WithConcurrency(2)}, opts...)...); err != nil {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(func() {

@@ -39,18 +39,20 @@ type Status interface {
 
 // Worker records provenance, one page at a time: the work is a few small reads and writes.
 type Worker struct {
-	store    Store
-	bus      Bus
-	status   Status
-	consumer jetstream.Consumer
-	announce func(ctx context.Context, info bus.WorkerInfo)
-	cfg      config
+	store     Store
+	bus       Bus
+	status    Status
+	consumer  jetstream.Consumer
+	announce  func(ctx context.Context, info bus.WorkerInfo)
+	exhausted func(ctx context.Context, st bus.PageFailer, log *slog.Logger) error
+	cfg       config
 }
 
 type config struct {
 	id    string
 	log   *slog.Logger
 	grace time.Duration
+	retry bus.RetryPolicy
 	now   func() time.Time
 }
 
@@ -63,9 +65,12 @@ func WithID(id string) Option { return func(c *config) { c.id = id } }
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
 
+// WithRetry sets how long store and NATS calls are retried within one delivery.
+func WithRetry(p bus.RetryPolicy) Option { return func(c *config) { c.retry = p } }
+
 // New prepares a worker on the shared metadata consumer. b must have the pipeline topology.
 func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Option) (*Worker, error) {
-	cfg := config{log: slog.Default(), grace: 5 * time.Second, now: time.Now}
+	cfg := config{log: slog.Default(), grace: 5 * time.Second, retry: bus.DefaultRetry, now: time.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -87,7 +92,10 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 		status:   st,
 		consumer: cons,
 		announce: func(ctx context.Context, info bus.WorkerInfo) { b.Announce(ctx, info, cfg.log) },
-		cfg:      cfg,
+		exhausted: func(ctx context.Context, st bus.PageFailer, log *slog.Logger) error {
+			return b.HandleExhausted(ctx, pipeline.StreamMetadata, pipeline.ConsumerMetadata, pipeline.StageMetadata, st, log)
+		},
+		cfg: cfg,
 	}, nil
 }
 
@@ -95,6 +103,9 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 func (w *Worker) Run(ctx context.Context) error {
 	log := w.cfg.log.With("worker", w.cfg.id)
 	log.Info("metadata worker started")
+	if err := w.exhausted(ctx, w.status, log); err != nil {
+		return err
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -110,6 +121,8 @@ func (w *Worker) Run(ctx context.Context) error {
 
 func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger) {
 	start := time.Now()
+	stop := bus.Heartbeat(msg) // retries during a store outage take time
+	defer stop()
 	attempt := bus.Delivered(msg)
 	job, err := pipeline.DecodeMetadataJob(msg.Data())
 	if err != nil {
@@ -124,7 +137,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger
 	log = log.With(pipeline.LogDoc, job.Doc, pipeline.LogPage, job.Page, pipeline.LogStage, pipeline.StageMetadata)
 	log.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeStarted, pipeline.LogAttempt, attempt)
 
-	rec, skipped, err := w.process(ctx, job)
+	rec, skipped, err := w.process(ctx, job, log)
 	if err != nil {
 		bus.RetryOrFail(ctx, msg, job.OCRJob, pipeline.StageMetadata, err, start, w.status, w.bus, log)
 		return
@@ -141,13 +154,18 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger
 	w.reportComplete(ctx, job.Doc)
 }
 
-func (w *Worker) process(ctx context.Context, job pipeline.MetadataJob) (rec pipeline.Provenance, skipped string, err error) {
-	obj, err := w.store.Get(ctx, job.Text.Bucket, job.Text.Key)
-	if errors.Is(err, objectstore.ErrNotFound) {
-		return rec, "", bus.Permanent(fmt.Errorf("text %s is missing from the store", job.Text.Key))
-	}
+func (w *Worker) process(ctx context.Context, job pipeline.MetadataJob, log *slog.Logger) (rec pipeline.Provenance, skipped string, err error) {
+	var obj objectstore.Object
+	err = bus.Retry(ctx, w.cfg.retry, log, "fetch text", func(ctx context.Context) error {
+		var err error
+		obj, err = w.store.Get(ctx, job.Text.Bucket, job.Text.Key)
+		if errors.Is(err, objectstore.ErrNotFound) {
+			return bus.Permanent(fmt.Errorf("text %s is missing from the store", job.Text.Key))
+		}
+		return err
+	})
 	if err != nil {
-		return rec, "", fmt.Errorf("fetch text: %w", err)
+		return rec, "", err
 	}
 	// Recomputed here, not taken from the OCR worker's word: the record vouches for the
 	// bytes that are actually in the store.
@@ -180,8 +198,11 @@ func (w *Worker) process(ctx context.Context, job pipeline.MetadataJob) (rec pip
 	}
 	key := pipeline.ProvenanceKey(job.Doc, job.Page, job.Version)
 	meta := map[string]string{pipeline.MetaSHA256: objectstore.SHA256(data), pipeline.MetaDoc: job.Doc, pipeline.MetaPage: fmt.Sprint(job.Page)}
-	if err := w.store.Put(ctx, pipeline.BucketProvenance, key, data, "application/json", meta); err != nil {
-		return rec, "", fmt.Errorf("store provenance record: %w", err)
+	err = bus.Retry(ctx, w.cfg.retry, log, "store provenance record", func(ctx context.Context) error {
+		return w.store.Put(ctx, pipeline.BucketProvenance, key, data, "application/json", meta)
+	})
+	if err != nil {
+		return rec, "", err
 	}
 	_, err = w.status.UpdatePage(ctx, job.Doc, job.Page, func(p *pipeline.PageStatus, _ bool) error {
 		if p.Version > job.Version {

@@ -56,6 +56,7 @@ type Worker struct {
 	status    Status
 	consumer  jetstream.Consumer
 	announce  func(ctx context.Context, info bus.WorkerInfo)
+	exhausted func(ctx context.Context, st bus.PageFailer, log *slog.Logger) error
 	cfg       config
 	engineVer string
 }
@@ -67,6 +68,8 @@ type config struct {
 	defaultDPI  int
 	maxPixels   int64
 	grace       time.Duration
+	pageTimeout time.Duration
+	retry       bus.RetryPolicy
 	newEngine   func() Recognizer
 }
 
@@ -94,6 +97,16 @@ func WithMaxPixels(n int64) Option { return func(c *config) { c.maxPixels = n } 
 // asked to stop, before it is handed back to the queue; default 8 s.
 func WithShutdownGrace(d time.Duration) Option { return func(c *config) { c.grace = d } }
 
+// DefaultPageTimeout is the per-page recognition limit: a clean page takes about a second,
+// a hard one a minute; past three minutes a page is failed rather than holding a core.
+const DefaultPageTimeout = 180 * time.Second
+
+// WithPageTimeout sets the per-page recognition time limit; default DefaultPageTimeout.
+func WithPageTimeout(d time.Duration) Option { return func(c *config) { c.pageTimeout = d } }
+
+// WithRetry sets how long store and NATS calls are retried within one delivery.
+func WithRetry(p bus.RetryPolicy) Option { return func(c *config) { c.retry = p } }
+
 // WithRecognizer replaces Tesseract, for tests of the worker's own logic.
 func WithRecognizer(newEngine func() Recognizer) Option {
 	return func(c *config) { c.newEngine = newEngine }
@@ -115,6 +128,8 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 		log:         slog.Default(),
 		defaultDPI:  300,
 		grace:       8 * time.Second,
+		pageTimeout: DefaultPageTimeout,
+		retry:       bus.DefaultRetry,
 		newEngine:   func() Recognizer { return tesseract.New("eng") },
 	}
 	for _, o := range opts {
@@ -126,6 +141,9 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 	if cfg.concurrency < 1 {
 		return nil, fmt.Errorf("OCR worker concurrency %d: want 1 or more", cfg.concurrency)
 	}
+	if cfg.pageTimeout <= 0 {
+		return nil, fmt.Errorf("OCR page timeout %s: want more than zero", cfg.pageTimeout)
+	}
 	cons, err := b.Consumer(ctx, pipeline.StreamOCR, pipeline.ConsumerOCR)
 	if err != nil {
 		return nil, err
@@ -135,11 +153,14 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 		return nil, err
 	}
 	return &Worker{
-		store:     store,
-		bus:       b,
-		status:    st,
-		consumer:  cons,
-		announce:  func(ctx context.Context, info bus.WorkerInfo) { b.Announce(ctx, info, cfg.log) },
+		store:    store,
+		bus:      b,
+		status:   st,
+		consumer: cons,
+		announce: func(ctx context.Context, info bus.WorkerInfo) { b.Announce(ctx, info, cfg.log) },
+		exhausted: func(ctx context.Context, st bus.PageFailer, log *slog.Logger) error {
+			return b.HandleExhausted(ctx, pipeline.StreamOCR, pipeline.ConsumerOCR, pipeline.StageOCR, st, log)
+		},
 		cfg:       cfg,
 		engineVer: tesseract.Version(),
 	}, nil
@@ -148,7 +169,11 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 // Run works until ctx ends, then lets in-flight pages finish (or hands them back) and returns.
 func (w *Worker) Run(ctx context.Context) error {
 	log := w.cfg.log.With("worker", w.cfg.id)
-	log.Info("OCR worker started", "concurrency", w.cfg.concurrency, "engine", tesseract.Name, "engine_version", w.engineVer)
+	log.Info("OCR worker started", "concurrency", w.cfg.concurrency, "engine", tesseract.Name, "engine_version", w.engineVer,
+		"page_timeout", w.cfg.pageTimeout.String())
+	if err := w.exhausted(ctx, w.status, log); err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -159,14 +184,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			engine := w.cfg.newEngine()
-			defer engine.Close()
-			if err := engine.Load(); err != nil {
-				// Pages will fail with the reason; the worker stays up.
-				log.Error("load OCR model", pipeline.LogError, err)
-			}
+			s := w.newSlot(log)
+			defer s.close()
 			bus.Pull(ctx, w.consumer, w.cfg.grace, log, func(jctx context.Context, msg jetstream.Msg) {
-				w.handle(jctx, msg, engine, log)
+				w.handle(jctx, msg, s, log)
 			})
 		}()
 	}
@@ -175,8 +196,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, engine Recognizer, log *slog.Logger) {
+func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, s *slot, log *slog.Logger) {
 	start := time.Now()
+	// Heartbeat from the first moment: retries during a store outage take time too.
+	stop := bus.Heartbeat(msg)
+	defer stop()
 	attempt := bus.Delivered(msg)
 	job, err := pipeline.DecodeOCRJob(msg.Data())
 	if err != nil {
@@ -219,7 +243,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, engine Recognize
 	}
 	log.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeStarted, pipeline.LogAttempt, attempt)
 
-	info, err := w.process(ctx, msg, job, engine)
+	info, err := w.process(ctx, job, s, log)
 	if err != nil {
 		bus.RetryOrFail(ctx, msg, job, pipeline.StageOCR, err, start, w.status, w.bus, log)
 		return
@@ -232,15 +256,21 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, engine Recognize
 		"recognition_ms", info.DurationMS, "confidence", fmt.Sprintf("%.1f", info.MeanConfidence), "dpi", info.DPI, pipeline.LogAttempt, attempt)
 }
 
-// process does the page's work. Errors wrapped with bus.Permanent are the page's fault.
-func (w *Worker) process(ctx context.Context, msg jetstream.Msg, job pipeline.OCRJob, engine Recognizer) (pipeline.OCRInfo, error) {
+// process does the page's work. Errors wrapped with bus.Permanent are the page's fault;
+// others (store or NATS trouble) have already been retried for the retry budget.
+func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log *slog.Logger) (pipeline.OCRInfo, error) {
 	var info pipeline.OCRInfo
-	obj, err := w.store.Get(ctx, job.Scan.Bucket, job.Scan.Key)
-	if errors.Is(err, objectstore.ErrNotFound) {
-		return info, bus.Permanent(fmt.Errorf("scan %s is missing from the store", job.Scan.Key))
-	}
+	var obj objectstore.Object
+	err := bus.Retry(ctx, w.cfg.retry, log, "fetch scan", func(ctx context.Context) error {
+		var err error
+		obj, err = w.store.Get(ctx, job.Scan.Bucket, job.Scan.Key)
+		if errors.Is(err, objectstore.ErrNotFound) {
+			return bus.Permanent(fmt.Errorf("scan %s is missing from the store", job.Scan.Key))
+		}
+		return err
+	})
 	if err != nil {
-		return info, fmt.Errorf("fetch scan: %w", err)
+		return info, err
 	}
 	if got := objectstore.SHA256(obj.Data); got != job.Scan.SHA256 {
 		return info, bus.Permanent(fmt.Errorf("scan %s checksum mismatch: job says %s, store has %s", job.Scan.Key, job.Scan.SHA256, got))
@@ -249,18 +279,17 @@ func (w *Worker) process(ctx context.Context, msg jetstream.Msg, job pipeline.OC
 	if err != nil {
 		return info, bus.Permanent(err)
 	}
+	obj.Data = nil // the decoded image is all we need from here on
 	dpi := hdr.DPI
 	if dpi < 70 || dpi > 2400 {
 		dpi = w.cfg.defaultDPI
 	}
 
-	stop := bus.Heartbeat(msg)
 	t0 := time.Now()
-	res, err := engine.Recognize(img, dpi, job.Languages)
+	res, err := s.recognize(img, dpi, job.Languages, w.cfg.pageTimeout)
 	recog := time.Since(t0)
-	stop()
 	if err != nil {
-		return info, bus.Permanent(fmt.Errorf("cannot read image: %w", err))
+		return info, bus.Permanent(err)
 	}
 
 	text := []byte(res.Text)
@@ -275,8 +304,11 @@ func (w *Worker) process(ctx context.Context, msg jetstream.Msg, job pipeline.OC
 		pipeline.MetaDoc:    job.Doc,
 		pipeline.MetaPage:   fmt.Sprint(job.Page),
 	}
-	if err := w.store.Put(ctx, ref.Bucket, ref.Key, text, "text/plain; charset=utf-8", meta); err != nil {
-		return info, fmt.Errorf("store text: %w", err)
+	err = bus.Retry(ctx, w.cfg.retry, log, "store text", func(ctx context.Context) error {
+		return w.store.Put(ctx, ref.Bucket, ref.Key, text, "text/plain; charset=utf-8", meta)
+	})
+	if err != nil {
+		return info, err
 	}
 	info = pipeline.OCRInfo{
 		Engine:         tesseract.Name,
@@ -293,18 +325,80 @@ func (w *Worker) process(ctx context.Context, msg jetstream.Msg, job pipeline.OC
 	if err != nil {
 		return info, err
 	}
-	if _, err := w.bus.Publish(ctx, pipeline.SubjectMetadata, data, mj.MsgID()); err != nil {
-		return info, fmt.Errorf("queue metadata job: %w", err)
-	}
-	_, err = w.status.UpdatePage(ctx, job.Doc, job.Page, func(p *pipeline.PageStatus, _ bool) error {
-		if p.Version != job.Version || p.State != pipeline.StateOCR {
-			return bus.ErrUnchanged // the metadata worker was quicker
-		}
-		p.State = pipeline.StateMetadata
-		return nil
+	err = bus.Retry(ctx, w.cfg.retry, log, "queue metadata job", func(ctx context.Context) error {
+		_, err := w.bus.Publish(ctx, pipeline.SubjectMetadata, data, mj.MsgID())
+		return err
 	})
 	if err != nil {
-		return info, fmt.Errorf("update status: %w", err)
+		return info, err
 	}
-	return info, nil
+	err = bus.Retry(ctx, w.cfg.retry, log, "update status", func(ctx context.Context) error {
+		_, err := w.status.UpdatePage(ctx, job.Doc, job.Page, func(p *pipeline.PageStatus, _ bool) error {
+			if p.Version != job.Version || p.State != pipeline.StateOCR {
+				return bus.ErrUnchanged // the metadata worker was quicker
+			}
+			p.State = pipeline.StateMetadata
+			return nil
+		})
+		return err
+	})
+	return info, err
+}
+
+// slot is one recognition at a time: a worker goroutine and the engine it owns.
+type slot struct {
+	w      *Worker
+	log    *slog.Logger
+	engine Recognizer
+}
+
+func (w *Worker) newSlot(log *slog.Logger) *slot {
+	s := &slot{w: w, log: log}
+	s.engine = s.loadEngine()
+	return s
+}
+
+func (s *slot) loadEngine() Recognizer {
+	e := s.w.cfg.newEngine()
+	if err := e.Load(); err != nil {
+		// Pages will fail with the reason; the worker stays up.
+		s.log.Error("load OCR model", pipeline.LogError, err)
+	}
+	return e
+}
+
+func (s *slot) close() { _ = s.engine.Close() }
+
+// recognize runs the engine with a time limit. Tesseract cannot be interrupted through
+// gosseract, so a page over the limit is failed at the limit and its engine abandoned to
+// finish (and be freed) in the background, while a fresh engine takes the slot: the page
+// gets its answer on time and the worker keeps its concurrency. The abandoned run still
+// uses a core until Tesseract returns.
+func (s *slot) recognize(img *image.Gray, dpi int, langs []string, limit time.Duration) (tesseract.Result, error) {
+	type outcome struct {
+		res tesseract.Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	engine := s.engine
+	go func() {
+		res, err := engine.Recognize(img, dpi, langs)
+		done <- outcome{res, err}
+	}()
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	select {
+	case o := <-done:
+		if o.err != nil {
+			return o.res, fmt.Errorf("cannot read image: %w", o.err)
+		}
+		return o.res, nil
+	case <-timer.C:
+		go func() {
+			<-done
+			_ = engine.Close()
+		}()
+		s.engine = s.loadEngine()
+		return tesseract.Result{}, fmt.Errorf("recognition exceeded the per-page time limit of %s", limit)
+	}
 }
