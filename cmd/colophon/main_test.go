@@ -24,7 +24,9 @@ func TestMain(m *testing.M) {
 	if err := tesseract.EnsureSingleThreaded(); err != nil {
 		panic(err)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeBinary()
+	os.Exit(code)
 }
 
 // env is a running deployment for a test: a real NATS with JetStream, a real MinIO, and
