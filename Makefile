@@ -23,10 +23,23 @@ build: deps
 demo: build
 	@scripts/demo $(BIN)
 
+# Fuzz targets for every decoder of outside input, each run briefly on every test run.
+FUZZ_TARGETS := ./pipeline:FuzzDecodeOCRJob ./pipeline:FuzzDecodeMetadataJob ./pipeline:FuzzValidateDocID \
+                ./internal/imageinfo:FuzzInspect ./internal/imageinfo:FuzzDecode
+FUZZ_TIME    ?= 5s
+
 # The whole suite, integration tests included (they start real NATS, MinIO and Tesseract).
 test: deps check
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race $(RACE_PKGS)
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+fuzz-smoke:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($(FUZZ_TIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZ_TIME) $$pkg; \
+	done
 
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
