@@ -139,7 +139,11 @@ type PageStatus struct {
 	Error      string    `json:"error,omitempty"`
 	Version    int       `json:"version"`
 	ScanSHA256 string    `json:"scan_sha256,omitempty"`
-	Updated    time.Time `json:"updated"`
+	// ScanKey and ScanBytes locate the page's stored scan (in BucketScans), so the page
+	// can be recognised again (reprocess) even when no provenance record exists.
+	ScanKey   string    `json:"scan_key,omitempty"`
+	ScanBytes int64     `json:"scan_bytes,omitempty"`
+	Updated   time.Time `json:"updated"`
 }
 
 // Encode marshals a message for the wire or the store.

@@ -11,13 +11,19 @@ import (
 )
 
 func newProvenanceCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "provenance DOC",
+	var allVersions bool
+	cmd := &cobra.Command{
+		Use:   "provenance DOC [--all-versions]",
 		Short: "Print the provenance records of a document's pages as a JSON array, in page order",
-		Long: `Prints one record per page: doc, page, source, date, created, the scan's and the text's bucket, key,
-sha256 and size, and which engine, version, languages and worker read it, with its mean confidence.
-Pages without a record (not done, or failed) are named on stderr and the exit status is 1; the
-records that exist are still printed.`,
+		Long: `Prints one record per page: doc, page, version, source, date, created, the scan's and the text's
+bucket, key, sha256 and size, and which engine, version, languages and worker read it, with its
+mean confidence. Pages without a record (not done, or failed) are named on stderr and the exit
+status is 1; the records that exist are still printed.
+
+Without --all-versions each page's record is its current version's, the one get verifies
+against. With --all-versions every stored version is printed (a page recognised again by
+reprocess keeps its older records): page order, then version order; only pages with no
+record at all are named on stderr.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, closeFn, err := openClient(cmd.Context(), g)
@@ -25,7 +31,12 @@ records that exist are still printed.`,
 				return err
 			}
 			defer closeFn()
-			recs, err := c.Records(cmd.Context(), args[0], 0)
+			var recs []pipeline.Provenance
+			if allVersions {
+				recs, err = c.RecordVersions(cmd.Context(), args[0], 0)
+			} else {
+				recs, err = c.Records(cmd.Context(), args[0], 0)
+			}
 			var verr *client.VerifyError
 			if err != nil && !errors.As(err, &verr) {
 				return err
@@ -41,4 +52,6 @@ records that exist are still printed.`,
 			return err
 		},
 	}
+	cmd.Flags().BoolVar(&allVersions, "all-versions", false, "every stored version of each page's record, not only the current one")
+	return cmd
 }

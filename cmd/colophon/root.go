@@ -75,7 +75,9 @@ Configuration comes from the environment:
 		newStatusCmd(g),
 		newGetCmd(g),
 		newProvenanceCmd(g),
+		newReprocessCmd(g),
 		newSampleCmd(g),
+		newSoakCmd(g),
 	)
 	return root
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/colophon-archive/colophon/internal/objectstore"
@@ -56,7 +57,7 @@ func (c *Client) Records(ctx context.Context, doc string, page int) ([]pipeline.
 			verr.Problems = append(verr.Problems, msg)
 			continue
 		}
-		rec, err := c.record(ctx, doc, p)
+		rec, err := c.record(ctx, doc, p.Page, p.Version)
 		if err != nil {
 			verr.Problems = append(verr.Problems, fmt.Sprintf("page %d: %v", p.Page, err))
 			continue
@@ -69,9 +70,9 @@ func (c *Client) Records(ctx context.Context, doc string, page int) ([]pipeline.
 	return recs, nil
 }
 
-func (c *Client) record(ctx context.Context, doc string, p pipeline.PageStatus) (pipeline.Provenance, error) {
+func (c *Client) record(ctx context.Context, doc string, page, version int) (pipeline.Provenance, error) {
 	var rec pipeline.Provenance
-	key := pipeline.ProvenanceKey(doc, p.Page, p.Version)
+	key := pipeline.ProvenanceKey(doc, page, version)
 	obj, err := c.store.Get(ctx, pipeline.BucketProvenance, key)
 	if errors.Is(err, objectstore.ErrNotFound) {
 		return rec, fmt.Errorf("provenance record %s is missing", key)
@@ -82,10 +83,84 @@ func (c *Client) record(ctx context.Context, doc string, p pipeline.PageStatus) 
 	if err := json.Unmarshal(obj.Data, &rec); err != nil {
 		return rec, fmt.Errorf("provenance record %s is unreadable: %w", key, err)
 	}
-	if rec.Doc != doc || rec.Page != p.Page || rec.Version != p.Version {
+	if rec.Doc != doc || rec.Page != page || rec.Version != version {
 		return rec, fmt.Errorf("provenance record %s is for %s page %d version %d", key, rec.Doc, rec.Page, rec.Version)
 	}
 	return rec, nil
+}
+
+// RecordVersions reads every stored version of the provenance records of a document's
+// pages (page 0: all pages): page order, then version order. A page's versions are the
+// records under its prefix in the provenance bucket, whatever its current state: a page
+// recognised again keeps its older records. Pages with no record at all, and records that
+// cannot be read, are collected into a *VerifyError, returned with the records found.
+func (c *Client) RecordVersions(ctx context.Context, doc string, page int) ([]pipeline.Provenance, error) {
+	if err := pipeline.ValidateDocID(doc); err != nil {
+		return nil, err
+	}
+	pages, err := c.status.Pages(ctx, doc)
+	if err != nil {
+		return nil, err
+	}
+	if page != 0 && (page < 1 || page > len(pages)) {
+		return nil, fmt.Errorf("document %s has pages 1 to %d; there is no page %d", doc, len(pages), page)
+	}
+	var recs []pipeline.Provenance
+	verr := &VerifyError{Doc: doc}
+	for _, p := range pages {
+		if page != 0 && p.Page != page {
+			continue
+		}
+		versions, err := c.recordVersions(ctx, doc, p.Page)
+		if err != nil {
+			return recs, err
+		}
+		if len(versions) == 0 {
+			msg := fmt.Sprintf("page %d (%s): no provenance record: page is %s", p.Page, p.FileName, p.State)
+			if p.Error != "" {
+				msg += ": " + p.Error
+			}
+			verr.Problems = append(verr.Problems, msg)
+			continue
+		}
+		for _, v := range versions {
+			rec, err := c.record(ctx, doc, p.Page, v)
+			if err != nil {
+				verr.Problems = append(verr.Problems, fmt.Sprintf("page %d: %v", p.Page, err))
+				continue
+			}
+			recs = append(recs, rec)
+		}
+	}
+	if len(verr.Problems) > 0 {
+		return recs, verr
+	}
+	return recs, nil
+}
+
+// recordVersions lists the versions of a page's records in the store, in ascending order.
+func (c *Client) recordVersions(ctx context.Context, doc string, page int) ([]int, error) {
+	prefix := pageKeyPrefix(doc, page)
+	keys, err := c.store.List(ctx, pipeline.BucketProvenance, prefix)
+	if err != nil {
+		return nil, err
+	}
+	var versions []int
+	for _, k := range keys {
+		var v int
+		if n, err := fmt.Sscanf(strings.TrimPrefix(k, prefix), "v%d.json", &v); err != nil || n != 1 || v < 1 ||
+			k != pipeline.ProvenanceKey(doc, page, v) {
+			continue // not a record of this page (a stray object)
+		}
+		versions = append(versions, v)
+	}
+	slices.Sort(versions)
+	return versions, nil
+}
+
+// pageKeyPrefix is the prefix of every object of a page: "<doc>/0001/".
+func pageKeyPrefix(doc string, page int) string {
+	return strings.TrimSuffix(pipeline.ProvenanceKey(doc, page, 1), "v1.json")
 }
 
 // Text reads a document's text (page 0: all pages) and verifies each page's bytes against

@@ -13,6 +13,9 @@ type PageReport struct {
 	File  string             `json:"file"`
 	State pipeline.PageState `json:"state"`
 	Error string             `json:"error"`
+	// Version is the page's current version: bumped each time it is recognised again
+	// (reprocess, or a retry after a failure); 0 for a page never queued.
+	Version int `json:"version"`
 }
 
 // Report is a document's state: the JSON of `colophon status --json`.
@@ -47,7 +50,7 @@ func (c *Client) Status(ctx context.Context, doc string) (Report, error) {
 func report(d pipeline.DocumentStatus, pages []pipeline.PageStatus) Report {
 	r := Report{Doc: d.Doc, Source: d.Source, Date: d.Date, Pages: d.Pages, PageStates: []PageReport{}}
 	for _, p := range pages {
-		r.PageStates = append(r.PageStates, PageReport{Page: p.Page, File: p.FileName, State: p.State, Error: p.Error})
+		r.PageStates = append(r.PageStates, PageReport{Page: p.Page, File: p.FileName, State: p.State, Error: p.Error, Version: p.Version})
 		switch p.State {
 		case pipeline.StateDone:
 			r.Done++

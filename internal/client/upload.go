@@ -167,11 +167,13 @@ func (c *Client) uploadPage(ctx context.Context, req UploadRequest, page int, pa
 	if refusal != "" {
 		pr.State, pr.Error = pipeline.StateFailed, fmt.Sprintf("page %d (%s): %s", page, name, refusal)
 		_, err := c.status.UpdatePage(ctx, req.Doc, page, func(p *pipeline.PageStatus, found bool) error {
-			if found && p.State == pipeline.StateDone {
+			if found && p.State != pipeline.StateFailed && p.ScanSHA256 != "" {
+				// Done or under way with a good scan: a bad file does not undo that.
 				pr.State, pr.Error = p.State, ""
 				return fmt.Errorf("page %d (%s): %s; the page keeps its earlier scan", page, name, refusal)
 			}
-			p.FileName, p.State, p.Error, p.Version, p.ScanSHA256 = name, pipeline.StateFailed, pr.Error, max(p.Version, 1), ""
+			// The version stays: no job is queued for this file (0 on a page never queued).
+			p.FileName, p.State, p.Error, p.ScanSHA256, p.ScanKey, p.ScanBytes = name, pipeline.StateFailed, pr.Error, "", "", 0
 			return nil
 		})
 		return pr, err
@@ -198,24 +200,40 @@ func (c *Client) uploadPage(ctx context.Context, req UploadRequest, page int, pa
 	// Claim the page first, so two uploads cannot give one page two different scans.
 	publish := true
 	_, err = c.status.UpdatePage(ctx, req.Doc, page, func(p *pipeline.PageStatus, found bool) error {
-		publish = true
+		publish, pr.State, pr.Unchanged, job.Version = true, "", false, 1
 		switch {
 		case !found:
 		case p.State == pipeline.StateFailed:
-			job.Version = max(p.Version, 1) // a retry after a failure replaces nothing that was verified
+			// A retry after a failure is a new version: the failed job's Nats-Msg-Id may
+			// still be in JetStream's duplicate window, which would drop a job of the same
+			// version and scan and leave the page queued for ever.
+			job.Version = p.Version + 1
 		case p.ScanSHA256 != sum:
-			return fmt.Errorf("page %d (%s): the page already holds a different scan (sha256 %s); use another --doc for a different document", page, name, p.ScanSHA256)
+			held := p.FileName
+			if held == "" {
+				held = "another file"
+			}
+			return fmt.Errorf("page %d (%s): document %s already has a different scan as page %d (%s, sha256 %s), and a page's scan is never replaced; "+
+				"nothing was stored for this page. Upload to another --doc for a different document, or run `colophon reprocess %s --page %d` to recognise the stored scan again",
+				page, name, req.Doc, page, held, p.ScanSHA256, req.Doc, page)
 		case p.State == pipeline.StateDone:
+			// The same scan, already recognised and recorded: nothing to do.
 			pr.State, pr.Unchanged, publish = p.State, true, false
 			return bus.ErrUnchanged
-		default:
-			// Queued or under way: publishing again is harmless (the job's Nats-Msg-Id
-			// drops the copy, or the worker skips a page that moved on) and heals an
-			// upload that died between claiming the page and queueing it.
+		case p.State == pipeline.StateQueued:
+			// Queued: store and publish again without touching the status. If the job got
+			// through, its Nats-Msg-Id (same version, same scan) makes JetStream drop the
+			// copy; if the upload that claimed the page died before queueing it, this heals it.
 			job.Version = p.Version
-			pr.Unchanged = true
+			pr.State, pr.Unchanged = p.State, true
+			return bus.ErrUnchanged
+		default:
+			// A worker has the job (ocr, metadata): nothing to store or queue.
+			pr.State, pr.Unchanged, publish = p.State, true, false
+			return bus.ErrUnchanged
 		}
-		p.FileName, p.State, p.Error, p.Version, p.ScanSHA256 = name, pipeline.StateQueued, "", job.Version, sum
+		p.FileName, p.State, p.Error, p.Version = name, pipeline.StateQueued, "", job.Version
+		p.ScanSHA256, p.ScanKey, p.ScanBytes = sum, job.Scan.Key, job.Scan.Bytes
 		return nil
 	})
 	if err != nil {

@@ -227,6 +227,8 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, s *slot, log *sl
 			return bus.ErrUnchanged
 		}
 		p.State, p.Version, p.ScanSHA256, p.Error = pipeline.StateOCR, job.Version, job.Scan.SHA256, ""
+		// The status points at the scan the current version reads, whoever queued it.
+		p.ScanKey, p.ScanBytes = job.Scan.Key, job.Scan.Bytes
 		if p.FileName == "" {
 			p.FileName = job.FileName
 		}
