@@ -79,18 +79,8 @@ non-zero if any failed.`,
 			if err != nil {
 				return err
 			}
-			if rep.Failed > 0 {
-				var lines []string
-				for _, p := range rep.PageStates {
-					if p.State == pipeline.StateFailed {
-						which := fmt.Sprintf("page %d (%s)", p.Page, p.File)
-						if p.Version > 0 {
-							which += fmt.Sprintf(", version %d", p.Version)
-						}
-						lines = append(lines, which+": "+strings.TrimPrefix(p.Error, fmt.Sprintf("page %d (%s): ", p.Page, p.File)))
-					}
-				}
-				return &exitError{code: 1, err: fmt.Errorf("document %s: %d of %d page(s) failed:\n  %s", res.Doc, rep.Failed, rep.Pages, strings.Join(lines, "\n  "))}
+			if err := failedPagesError(rep); err != nil {
+				return err
 			}
 			if skippedErr != nil {
 				return skippedErr

@@ -75,14 +75,8 @@ is then non-zero. With --wait, follows the document until every page is done or 
 			if err != nil {
 				return err
 			}
-			if rep.Failed > 0 {
-				var lines []string
-				for _, p := range rep.PageStates {
-					if p.State == pipeline.StateFailed {
-						lines = append(lines, fmt.Sprintf("page %d (%s): %s", p.Page, p.File, strings.TrimPrefix(p.Error, fmt.Sprintf("page %d (%s): ", p.Page, p.File))))
-					}
-				}
-				return &exitError{code: 1, err: fmt.Errorf("document %s: %d of %d page(s) failed:\n  %s", res.Doc, rep.Failed, rep.Pages, strings.Join(lines, "\n  "))}
+			if err := failedPagesError(rep); err != nil {
+				return err
 			}
 			fmt.Fprintf(g.stderr, "document %s: all %d page(s) done\n", res.Doc, rep.Pages)
 			return nil
@@ -96,6 +90,26 @@ is then non-zero. With --wait, follows the document until every page is done or 
 	f.BoolVar(&wait, "wait", false, "wait until every page is done or failed; exit non-zero if any failed")
 	f.Int64Var(&req.MaxFileBytes, "max-file-bytes", client.DefaultMaxFileBytes, "refuse scans larger than this")
 	return cmd
+}
+
+// failedPagesError names every failed page of a finished document, with its file, version
+// (once a page has been read more than once) and reason; nil when none failed.
+func failedPagesError(rep client.Report) error {
+	if rep.Failed == 0 {
+		return nil
+	}
+	var lines []string
+	for _, p := range rep.PageStates {
+		if p.State != pipeline.StateFailed {
+			continue
+		}
+		which := fmt.Sprintf("page %d (%s)", p.Page, p.File)
+		if p.Version > 1 {
+			which += fmt.Sprintf(", version %d", p.Version)
+		}
+		lines = append(lines, which+": "+strings.TrimPrefix(p.Error, fmt.Sprintf("page %d (%s): ", p.Page, p.File)))
+	}
+	return &exitError{code: 1, err: fmt.Errorf("document %s: %d of %d page(s) failed:\n  %s", rep.Doc, rep.Failed, rep.Pages, strings.Join(lines, "\n  "))}
 }
 
 func joinErrors(pages []client.PageResult) string {

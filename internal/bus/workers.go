@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -51,6 +52,15 @@ func (b *Bus) Announce(ctx context.Context, info WorkerInfo, log *slog.Logger) {
 		case <-t.C:
 		}
 	}
+}
+
+// WorkerID is the default worker ID: host and process, unique on a machine at a time.
+func WorkerID() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown"
+	}
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }
 
 // LiveWorkers lists the workers that announced themselves within the TTL.

@@ -33,22 +33,13 @@ func (e *VerifyError) Error() string {
 // Records reads the provenance records of a document's pages (page 0: all pages), in page
 // order. Pages without a record are collected into a *VerifyError, returned with the records found.
 func (c *Client) Records(ctx context.Context, doc string, page int) ([]pipeline.Provenance, error) {
-	if err := pipeline.ValidateDocID(doc); err != nil {
-		return nil, err
-	}
-	pages, err := c.status.Pages(ctx, doc)
+	pages, err := c.selectPages(ctx, doc, page)
 	if err != nil {
 		return nil, err
-	}
-	if page != 0 && (page < 1 || page > len(pages)) {
-		return nil, fmt.Errorf("document %s has pages 1 to %d; there is no page %d", doc, len(pages), page)
 	}
 	var recs []pipeline.Provenance
 	verr := &VerifyError{Doc: doc}
 	for _, p := range pages {
-		if page != 0 && p.Page != page {
-			continue
-		}
 		if p.State != pipeline.StateDone {
 			msg := fmt.Sprintf("page %d (%s): no verified text: page is %s", p.Page, p.FileName, p.State)
 			if p.Error != "" {
@@ -95,22 +86,13 @@ func (c *Client) record(ctx context.Context, doc string, page, version int) (pip
 // recognised again keeps its older records. Pages with no record at all, and records that
 // cannot be read, are collected into a *VerifyError, returned with the records found.
 func (c *Client) RecordVersions(ctx context.Context, doc string, page int) ([]pipeline.Provenance, error) {
-	if err := pipeline.ValidateDocID(doc); err != nil {
-		return nil, err
-	}
-	pages, err := c.status.Pages(ctx, doc)
+	pages, err := c.selectPages(ctx, doc, page)
 	if err != nil {
 		return nil, err
-	}
-	if page != 0 && (page < 1 || page > len(pages)) {
-		return nil, fmt.Errorf("document %s has pages 1 to %d; there is no page %d", doc, len(pages), page)
 	}
 	var recs []pipeline.Provenance
 	verr := &VerifyError{Doc: doc}
 	for _, p := range pages {
-		if page != 0 && p.Page != page {
-			continue
-		}
 		versions, err := c.recordVersions(ctx, doc, p.Page)
 		if err != nil {
 			return recs, err
@@ -194,4 +176,22 @@ func (c *Client) Text(ctx context.Context, doc string, page int) ([]PageText, er
 		return nil, verr
 	}
 	return out, nil
+}
+
+// selectPages reads the status of a document's pages: all of them (page 0) or page alone.
+func (c *Client) selectPages(ctx context.Context, doc string, page int) ([]pipeline.PageStatus, error) {
+	if err := pipeline.ValidateDocID(doc); err != nil {
+		return nil, err
+	}
+	pages, err := c.status.Pages(ctx, doc)
+	if err != nil {
+		return nil, err
+	}
+	if page == 0 {
+		return pages, nil
+	}
+	if page < 1 || page > len(pages) {
+		return nil, fmt.Errorf("document %s has pages 1 to %d; there is no page %d", doc, len(pages), page)
+	}
+	return pages[page-1 : page], nil
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -75,8 +74,7 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 		o(&cfg)
 	}
 	if cfg.id == "" {
-		host, _ := os.Hostname()
-		cfg.id = fmt.Sprintf("%s-%d", host, os.Getpid())
+		cfg.id = bus.WorkerID()
 	}
 	cons, err := b.Consumer(ctx, pipeline.StreamMetadata, pipeline.ConsumerMetadata)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
-	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -112,15 +111,6 @@ func WithRecognizer(newEngine func() Recognizer) Option {
 	return func(c *config) { c.newEngine = newEngine }
 }
 
-// WorkerID is the default worker ID: host and process.
-func WorkerID() string {
-	host, err := os.Hostname()
-	if err != nil {
-		host = "unknown"
-	}
-	return fmt.Sprintf("%s-%d", host, os.Getpid())
-}
-
 // New prepares a worker on the shared OCR consumer. b must have the pipeline topology.
 func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Option) (*Worker, error) {
 	cfg := config{
@@ -136,7 +126,7 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 		o(&cfg)
 	}
 	if cfg.id == "" {
-		cfg.id = WorkerID()
+		cfg.id = bus.WorkerID()
 	}
 	if cfg.concurrency < 1 {
 		return nil, fmt.Errorf("OCR worker concurrency %d: want 1 or more", cfg.concurrency)
