@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/colophon-archive/colophon/internal/bus"
-	"github.com/colophon-archive/colophon/internal/objectstore"
 	"github.com/colophon-archive/colophon/pipeline"
 )
 
@@ -39,16 +38,20 @@ func newHealthCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(g.stdout, "%-17s %s\n", component+":", state)
 			}
 
-			store, err := objectstore.New(cfg.S3Endpoint, cfg.AccessKey, cfg.SecretKey)
+			store, err := cfg.newStore()
 			if err == nil {
 				err = store.Ping(ctx)
 			}
 			if err == nil {
 				err = store.CheckBuckets(ctx, pipeline.Buckets...)
 			}
-			line("s3", err, cfg.S3Endpoint)
+			line("s3", err, redactEndpoint(cfg.S3Endpoint))
 
-			b, err := bus.Connect(ctx, cfg.NATSURL, bus.WithName("colophon-health"), bus.WithLogger(g.log))
+			var b *bus.Bus
+			nopts, err := cfg.natsOptions()
+			if err == nil {
+				b, err = bus.Connect(ctx, cfg.NATSURL, bus.WithName("colophon-health"), bus.WithLogger(g.log), bus.WithNATSOptions(nopts...))
+			}
 			if err == nil {
 				defer b.Close()
 				err = b.CheckTopology(ctx)

@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -47,10 +51,14 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 workers, and records each text's provenance so whoever retrieves it can verify it.
 
 Configuration comes from the environment:
-  COLOPHON_NATS_URL       NATS server (default ` + defaultNATSURL + `)
-  COLOPHON_S3_ENDPOINT    S3 endpoint (default ` + defaultS3Endpoint + `)
+  COLOPHON_NATS_URL       NATS server (default ` + defaultNATSURL + `; tls:// for TLS)
+  COLOPHON_S3_ENDPOINT    S3 endpoint (default ` + defaultS3Endpoint + `; https:// for TLS)
   COLOPHON_S3_ACCESS_KEY  S3 access key
-  COLOPHON_S3_SECRET_KEY  S3 secret key`,
+  COLOPHON_S3_SECRET_KEY  S3 secret key
+  COLOPHON_S3_CA          CA bundle for the S3 server's certificate; COLOPHON_S3_REGION
+  COLOPHON_NATS_USER/_PASSWORD, COLOPHON_NATS_TOKEN, COLOPHON_NATS_NKEY (seed file) or
+  COLOPHON_NATS_CREDS (.creds file): how to sign in to NATS, one at most
+  COLOPHON_NATS_CA, COLOPHON_NATS_CERT, COLOPHON_NATS_KEY: NATS TLS (CA, client certificate)`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -102,13 +110,65 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: want auto, text or json", format)
 }
 
+// Environment variables for signing in to NATS and for TLS, read by every command through
+// loadConfig (and, for a config built by hand as `dev` does, by connect). Files are named
+// by path; the secrets themselves are never repeated in an error or a log line.
+const (
+	envNATSUser     = "COLOPHON_NATS_USER"
+	envNATSPassword = "COLOPHON_NATS_PASSWORD"
+	envNATSToken    = "COLOPHON_NATS_TOKEN"
+	envNATSNKey     = "COLOPHON_NATS_NKEY"  // file holding a user NKey seed
+	envNATSCreds    = "COLOPHON_NATS_CREDS" // .creds file: user JWT and seed
+	envNATSCA       = "COLOPHON_NATS_CA"    // CA bundle (PEM) trusted for the NATS server's certificate
+	envNATSCert     = "COLOPHON_NATS_CERT"  // client certificate (PEM), with envNATSKey
+	envNATSKey      = "COLOPHON_NATS_KEY"   // its private key (PEM)
+	envS3CA         = "COLOPHON_S3_CA"      // CA bundle (PEM) trusted for an https S3 endpoint's certificate
+	envS3Region     = "COLOPHON_S3_REGION"
+)
+
 // config is where the deployment is and how to sign in to it.
 type config struct {
 	NATSURL    string
 	S3Endpoint string
 	AccessKey  string
 	SecretKey  string
+
+	S3Region string
+	S3CA     string // path
+
+	NATSUser     string
+	NATSPassword string
+	NATSToken    string
+	NATSNKey     string // path
+	NATSCreds    string // path
+	NATSCA       string // path
+	NATSCert     string // path
+	NATSKey      string // path
+
+	// secured: the S3 and NATS security fields were read from the environment and checked. loadConfig
+	// does it; connect does it for a config built by hand (`dev`).
+	secured   bool
+	s3RootCAs *x509.CertPool
 }
+
+// String keeps secrets out of anything that prints a config with %v or %+v.
+func (c config) String() string {
+	hidden := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return "xxxxx"
+	}
+	return fmt.Sprintf("{NATSURL:%s S3Endpoint:%s AccessKey:%s SecretKey:%s NATSUser:%s NATSPassword:%s NATSToken:%s NATSNKey:%s NATSCreds:%s NATSCA:%s NATSCert:%s NATSKey:%s S3CA:%s S3Region:%s}",
+		bus.RedactURL(c.NATSURL), redactEndpoint(c.S3Endpoint), c.AccessKey, hidden(c.SecretKey), c.NATSUser, hidden(c.NATSPassword), hidden(c.NATSToken),
+		c.NATSNKey, c.NATSCreds, c.NATSCA, c.NATSCert, c.NATSKey, c.S3CA, c.S3Region)
+}
+
+// GoString does the same for %#v.
+func (c config) GoString() string { return "config" + c.String() }
+
+// LogValue does the same for slog.
+func (c config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // loadConfig reads the environment. Keys are required: only `dev` has defaults.
 func loadConfig() (config, error) {
@@ -128,7 +188,193 @@ func loadConfig() (config, error) {
 	if len(missing) > 0 {
 		return c, fmt.Errorf("%s not set: the S3 credentials (for the dev stack, see README: Configuration)", strings.Join(missing, " and "))
 	}
+	if err := c.readSecurity(); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// readSecurity reads the NATS sign-in, TLS and S3 TLS settings from the environment and
+// refuses contradictory ones. Errors name variables and files, never a secret's value.
+func (c *config) readSecurity() error {
+	c.S3Region = os.Getenv(envS3Region)
+	c.S3CA = os.Getenv(envS3CA)
+	c.NATSUser = os.Getenv(envNATSUser)
+	c.NATSPassword = os.Getenv(envNATSPassword)
+	c.NATSToken = os.Getenv(envNATSToken)
+	c.NATSNKey = os.Getenv(envNATSNKey)
+	c.NATSCreds = os.Getenv(envNATSCreds)
+	c.NATSCA = os.Getenv(envNATSCA)
+	c.NATSCert = os.Getenv(envNATSCert)
+	c.NATSKey = os.Getenv(envNATSKey)
+
+	if (c.NATSUser == "") != (c.NATSPassword == "") {
+		set, unset := envNATSUser, envNATSPassword
+		if c.NATSUser == "" {
+			set, unset = unset, set
+		}
+		return fmt.Errorf("%s is set but %s is not: set both or neither", set, unset)
+	}
+	var methods []string
+	if urlHasCredentials(c.NATSURL) {
+		methods = append(methods, "credentials in "+envNATSURL)
+	}
+	if c.NATSUser != "" {
+		methods = append(methods, envNATSUser+"/"+envNATSPassword)
+	}
+	for _, m := range []struct{ env, v string }{{envNATSToken, c.NATSToken}, {envNATSNKey, c.NATSNKey}, {envNATSCreds, c.NATSCreds}} {
+		if m.v != "" {
+			methods = append(methods, m.env)
+		}
+	}
+	if len(methods) > 1 {
+		all := "all"
+		if len(methods) == 2 {
+			all = "both"
+		}
+		return fmt.Errorf("%s are %s set: they are different ways to sign in to NATS, set only one", strings.Join(methods, " and "), all)
+	}
+	if (c.NATSCert == "") != (c.NATSKey == "") {
+		set, unset := envNATSCert, envNATSKey
+		if c.NATSCert == "" {
+			set, unset = unset, set
+		}
+		return fmt.Errorf("%s is set but %s is not: a client certificate needs both the certificate and its key", set, unset)
+	}
+	if c.S3CA != "" && !strings.HasPrefix(c.S3Endpoint, "https://") {
+		return fmt.Errorf("%s is set but %s is not https://: a CA bundle is only for TLS", envS3CA, envS3Endpoint)
+	}
+
+	// Read the files now, so a wrong path is reported by name before anything connects.
+	if c.NATSNKey != "" {
+		if _, err := nats.NkeyOptionFromSeed(c.NATSNKey); err != nil {
+			return fmt.Errorf("%s: %w", envNATSNKey, err)
+		}
+	}
+	if c.NATSCreds != "" {
+		if err := readable(c.NATSCreds); err != nil {
+			return fmt.Errorf("%s: %w", envNATSCreds, err)
+		}
+	}
+	if c.NATSCA != "" {
+		if _, err := loadCAPool(c.NATSCA); err != nil {
+			return fmt.Errorf("%s: %w", envNATSCA, err)
+		}
+	}
+	if c.NATSCert != "" {
+		if _, err := tls.LoadX509KeyPair(c.NATSCert, c.NATSKey); err != nil {
+			return fmt.Errorf("%s/%s: %w", envNATSCert, envNATSKey, err)
+		}
+	}
+	if c.S3CA != "" {
+		pool, err := loadCAPool(c.S3CA)
+		if err != nil {
+			return fmt.Errorf("%s: %w", envS3CA, err)
+		}
+		c.s3RootCAs = pool
+	}
+	c.secured = true
+	return nil
+}
+
+// urlHasCredentials reports whether any server in a NATS URL list carries user:password@
+// or token@.
+func urlHasCredentials(raw string) bool {
+	for _, s := range strings.Split(raw, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !strings.Contains(s, "://") {
+			s = "nats://" + s
+		}
+		if u, err := url.Parse(s); err == nil && u.User != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func readable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// loadCAPool reads a PEM bundle of CA certificates.
+func loadCAPool(path string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("no PEM certificate in %s", path)
+	}
+	return pool, nil
+}
+
+// natsOptions turns the settings into nats.go options.
+func (c *config) natsOptions() ([]nats.Option, error) {
+	if !c.secured {
+		if err := c.readSecurity(); err != nil {
+			return nil, err
+		}
+	}
+	var opts []nats.Option
+	switch {
+	case c.NATSUser != "":
+		opts = append(opts, nats.UserInfo(c.NATSUser, c.NATSPassword))
+	case c.NATSToken != "":
+		opts = append(opts, nats.Token(c.NATSToken))
+	case c.NATSNKey != "":
+		o, err := nats.NkeyOptionFromSeed(c.NATSNKey)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", envNATSNKey, err)
+		}
+		opts = append(opts, o)
+	case c.NATSCreds != "":
+		opts = append(opts, nats.UserCredentials(c.NATSCreds))
+	}
+	if c.NATSCA != "" {
+		opts = append(opts, nats.RootCAs(c.NATSCA))
+	}
+	if c.NATSCert != "" {
+		opts = append(opts, nats.ClientCert(c.NATSCert, c.NATSKey))
+	}
+	return opts, nil
+}
+
+// newStore opens the object store with the S3 settings.
+func (c *config) newStore() (*objectstore.Store, error) {
+	if !c.secured {
+		if err := c.readSecurity(); err != nil {
+			return nil, err
+		}
+	}
+	var opts []objectstore.Option
+	if c.S3Region != "" {
+		opts = append(opts, objectstore.WithRegion(c.S3Region))
+	}
+	if c.s3RootCAs != nil {
+		opts = append(opts, objectstore.WithRootCAs(c.s3RootCAs))
+	}
+	return objectstore.New(c.S3Endpoint, c.AccessKey, c.SecretKey, opts...)
+}
+
+// redactEndpoint hides credentials someone put in an S3 endpoint URL (they are not used:
+// the keys come from their own variables) before it is printed.
+func redactEndpoint(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable endpoint)"
+	}
+	if u.User != nil {
+		u.User = url.User("xxxxx")
+	}
+	return u.String()
 }
 
 func envOr(key, def string) string {
@@ -142,12 +388,16 @@ func envOr(key, def string) string {
 // trying until the services answer (workers started before NATS or MinIO); otherwise it
 // fails after a few seconds with what did not answer.
 func connect(ctx context.Context, g *globals, cfg config, name string, wait bool) (*bus.Bus, *objectstore.Store, error) {
-	store, err := objectstore.New(cfg.S3Endpoint, cfg.AccessKey, cfg.SecretKey)
+	store, err := cfg.newStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	nopts, err := cfg.natsOptions()
 	if err != nil {
 		return nil, nil, err
 	}
 	for attempt := 1; ; attempt++ {
-		b, err := tryConnect(ctx, g, cfg, name, store)
+		b, err := tryConnect(ctx, g, cfg, name, store, nopts)
 		if err == nil {
 			return b, store, nil
 		}
@@ -164,10 +414,10 @@ func connect(ctx context.Context, g *globals, cfg config, name string, wait bool
 	}
 }
 
-func tryConnect(ctx context.Context, g *globals, cfg config, name string, store *objectstore.Store) (*bus.Bus, error) {
+func tryConnect(ctx context.Context, g *globals, cfg config, name string, store *objectstore.Store, nopts []nats.Option) (*bus.Bus, error) {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	b, err := bus.Connect(cctx, cfg.NATSURL, bus.WithName(name), bus.WithLogger(g.log))
+	b, err := bus.Connect(cctx, cfg.NATSURL, bus.WithName(name), bus.WithLogger(g.log), bus.WithNATSOptions(nopts...))
 	if err != nil {
 		return nil, err
 	}

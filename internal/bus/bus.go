@@ -36,7 +36,10 @@ func WithName(name string) Option { return func(o *options) { o.name = name } }
 // WithLogger receives connection events (disconnects, reconnects).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
-// WithNATSOptions passes options through to nats.Connect (credentials, TLS).
+// WithNATSOptions passes options through to nats.Connect: credentials (nats.UserInfo,
+// nats.Token, nats.NkeyOptionFromSeed, nats.UserCredentials) and TLS (nats.RootCAs,
+// nats.ClientCert). Credentials in the URL work too. Neither the URL's credentials nor
+// these options' secrets appear in Connect's errors or in the connection's log lines.
 func WithNATSOptions(opts ...nats.Option) Option {
 	return func(o *options) { o.nats = append(o.nats, opts...) }
 }
@@ -67,7 +70,8 @@ func Connect(ctx context.Context, url string, opts ...Option) (*Bus, error) {
 			}
 			log.Log(context.Background(), lvl, "nats async error", "error", err)
 		}),
-		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", c.ConnectedUrlRedacted()) }),
+		// Not ConnectedUrlRedacted: it hides a password but not a token given as nats://TOKEN@host.
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", redact(c.ConnectedUrl())) }),
 	}
 	nopts = append(nopts, o.nats...)
 
@@ -212,3 +216,7 @@ func (b *Bus) KeyValue(ctx context.Context, bucket string) (jetstream.KeyValue, 
 func IsTimeout(err error) bool {
 	return errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoMessages)
 }
+
+// RedactURL returns a NATS URL (or comma-separated list) with every server's credentials
+// hidden, user:password@ and token@ alike: what may be printed or logged.
+func RedactURL(raw string) string { return redact(raw) }

@@ -6,6 +6,8 @@ package devstack
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,14 +44,58 @@ const (
 )
 
 // Config describes where the stack keeps its state and where it listens.
+//
+// The security fields are optional; left zero, NATS takes anyone over plain TCP and MinIO
+// serves plain HTTP. At most one of NATSUser/NATSPassword, NATSToken and NATSNKeys may be set.
 type Config struct {
 	DataDir    string       // NATS state under DataDir/nats, MinIO data under DataDir/minio (created if missing)
-	NATSURL    string       // where the embedded NATS listens, e.g. "nats://127.0.0.1:4222" (host+port parsed from it)
+	NATSURL    string       // where the embedded NATS listens, e.g. "nats://127.0.0.1:4222" or "tls://…" (host+port parsed from it; credentials in it are ignored)
 	S3Endpoint string       // where MinIO listens, e.g. "http://127.0.0.1:9000"
 	AccessKey  string       // MinIO root user
 	SecretKey  string       // MinIO root password (MinIO needs >= 8 chars)
 	MinIOBin   string       // optional explicit path; else FindMinIO()
 	Logger     *slog.Logger // nil = slog.Default()
+
+	NATSUser     string      // with NATSPassword: the only user NATS accepts
+	NATSPassword string      // NATSUser's password
+	NATSToken    string      // the token NATS requires
+	NATSNKeys    []string    // public user NKeys ("U…") NATS accepts, each proving itself with its seed
+	NATSTLS      *tls.Config // NATS requires TLS with this server configuration (client certificates too if its ClientAuth says so); Stack.NATSURL is then tls://
+	// NATSServerOptions, if set, has the last word on the embedded server's options, for
+	// settings without a field here (e.g. operator mode with JWT accounts).
+	NATSServerOptions func(*server.Options)
+
+	// MinIOCertsDir, if set, holds public.crt and private.key (PEM): MinIO serves HTTPS with
+	// them (its --certs-dir) and Stack.S3Endpoint is https://, whatever S3Endpoint's scheme.
+	// The stack's own health probes trust public.crt and any CA under MinIOCertsDir/CAs.
+	MinIOCertsDir string
+}
+
+func (c Config) validateSecurity() error {
+	methods := 0
+	if c.NATSUser != "" || c.NATSPassword != "" {
+		if c.NATSUser == "" || c.NATSPassword == "" {
+			return errors.New("NATSUser and NATSPassword go together")
+		}
+		methods++
+	}
+	if c.NATSToken != "" {
+		methods++
+	}
+	if len(c.NATSNKeys) > 0 {
+		methods++
+	}
+	if methods > 1 {
+		return errors.New("set at most one of NATSUser/NATSPassword, NATSToken and NATSNKeys")
+	}
+	if c.MinIOCertsDir != "" {
+		for _, f := range []string{"public.crt", "private.key"} {
+			if _, err := os.Stat(filepath.Join(c.MinIOCertsDir, f)); err != nil {
+				return fmt.Errorf("MinIOCertsDir: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // Stack is a running development stack. Stop it with Stop.
@@ -90,16 +136,26 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("start devstack: DataDir is empty")
 	}
+	if err := cfg.validateSecurity(); err != nil {
+		return nil, fmt.Errorf("start devstack: %w", err)
+	}
 	natsHost, natsPort, err := parseNATSURL(cfg.NATSURL)
 	if err != nil {
 		return nil, fmt.Errorf("start devstack: %w", err)
 	}
-	s3Host, s3Port, err := parseS3Endpoint(cfg.S3Endpoint)
+	s3Scheme, s3Host, s3Port, err := parseS3Endpoint(cfg.S3Endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("start devstack: %w", err)
 	}
+	if cfg.MinIOCertsDir != "" {
+		s3Scheme = "https"
+	}
 	if natsPort != 0 && natsPort == s3Port && natsHost == s3Host {
-		return nil, fmt.Errorf("start devstack: NATS URL %q and S3 endpoint %q use the same address", cfg.NATSURL, cfg.S3Endpoint)
+		return nil, fmt.Errorf("start devstack: NATS URL %q and S3 endpoint %q use the same address", redactURL(cfg.NATSURL), redactURL(cfg.S3Endpoint))
+	}
+	probe, err := newProbeClient(cfg.MinIOCertsDir)
+	if err != nil {
+		return nil, fmt.Errorf("start devstack: %w", err)
 	}
 	natsDir := filepath.Join(cfg.DataDir, "nats")
 	minioDir := filepath.Join(cfg.DataDir, "minio")
@@ -109,7 +165,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 	}
 
-	ns, err := startNATS(ctx, log, natsHost, natsPort, natsDir)
+	ns, err := startNATS(ctx, log, cfg, natsHost, natsPort, natsDir)
 	if err != nil {
 		return nil, err
 	}
@@ -127,14 +183,18 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 	}
 	s3Addr := net.JoinHostPort(s3Host, strconv.Itoa(s3Port))
-	st.S3Endpoint = "http://" + s3Addr
+	st.S3Endpoint = s3Scheme + "://" + s3Addr
 
-	if s3Answers(ctx, st.S3Endpoint) {
+	if s3Answers(ctx, probe, st.S3Endpoint) {
 		log.Info("reusing S3 server that already answers", "endpoint", st.S3Endpoint)
 		return st, nil
 	}
+	if s3Scheme == "https" && cfg.MinIOCertsDir == "" {
+		st.shutdownNATS()
+		return nil, fmt.Errorf("start minio at %s: the S3 endpoint is https but MinIOCertsDir is not set, and MinIO serves HTTPS only with a certificate", s3Addr)
+	}
 
-	mp, err := startMinIO(ctx, log, cfg, s3Addr, minioDir, natsPort, s3Port)
+	mp, err := startMinIO(ctx, log, cfg, probe, st.S3Endpoint, minioDir, natsPort, s3Port)
 	if err != nil {
 		st.shutdownNATS()
 		return nil, err
@@ -167,53 +227,82 @@ func (s *Stack) shutdownNATS() {
 	s.nats.WaitForShutdown()
 }
 
+// redactURL hides any credentials in a URL before it goes into an error message; a URL
+// that does not parse is not repeated at all, since it may hold them.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if u.User != nil {
+		u.User = url.User("xxxxx")
+	}
+	return u.String()
+}
+
+// parseNATSURL reads where NATS should listen. Credentials in the URL are ignored (the
+// embedded server's are set by Config's NATS fields); the scheme may be tls:// too.
 func parseNATSURL(raw string) (string, int, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", 0, fmt.Errorf("parse NATS URL %q: %w", raw, err)
+		return "", 0, fmt.Errorf("parse NATS URL %q: not a URL", redactURL(raw))
 	}
-	if u.Scheme != "nats" || u.Hostname() == "" {
-		return "", 0, fmt.Errorf("parse NATS URL %q: want nats://HOST[:PORT]", raw)
+	if (u.Scheme != "nats" && u.Scheme != "tls") || u.Hostname() == "" {
+		return "", 0, fmt.Errorf("parse NATS URL %q: want nats://HOST[:PORT] or tls://HOST[:PORT]", redactURL(raw))
 	}
 	port := server.DEFAULT_PORT
 	if p := u.Port(); p != "" {
 		if port, err = strconv.Atoi(p); err != nil || port < 0 || port > 65535 {
-			return "", 0, fmt.Errorf("parse NATS URL %q: bad port %q", raw, p)
+			return "", 0, fmt.Errorf("parse NATS URL %q: bad port %q", redactURL(raw), p)
 		}
 	}
 	return u.Hostname(), port, nil
 }
 
-func parseS3Endpoint(raw string) (string, int, error) {
+// parseS3Endpoint reads where MinIO should listen. An https endpoint is served by the
+// MinIO we start only with MinIOCertsDir (Start checks), or by a server already there.
+func parseS3Endpoint(raw string) (scheme, host string, port int, err error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", 0, fmt.Errorf("parse S3 endpoint %q: %w", raw, err)
+		return "", "", 0, fmt.Errorf("parse S3 endpoint %q: not a URL", redactURL(raw))
 	}
-	// We only ever start MinIO without TLS, so an https endpoint could not be
-	// served by the server we would start.
-	if u.Scheme != "http" || u.Hostname() == "" || u.Port() == "" {
-		return "", 0, fmt.Errorf("parse S3 endpoint %q: want http://HOST:PORT", raw)
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.Port() == "" {
+		return "", "", 0, fmt.Errorf("parse S3 endpoint %q: want http://HOST:PORT or https://HOST:PORT", redactURL(raw))
 	}
-	port, err := strconv.Atoi(u.Port())
+	port, err = strconv.Atoi(u.Port())
 	if err != nil || port < 0 || port > 65535 {
-		return "", 0, fmt.Errorf("parse S3 endpoint %q: bad port %q", raw, u.Port())
+		return "", "", 0, fmt.Errorf("parse S3 endpoint %q: bad port %q", redactURL(raw), u.Port())
 	}
-	return u.Hostname(), port, nil
+	return u.Scheme, u.Hostname(), port, nil
 }
 
 // startNATS runs the embedded NATS server and waits until it accepts clients.
-func startNATS(ctx context.Context, log *slog.Logger, host string, port int, storeDir string) (*server.Server, error) {
+func startNATS(ctx context.Context, log *slog.Logger, cfg Config, host string, port int, storeDir string) (*server.Server, error) {
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	if port == 0 {
 		port = server.RANDOM_PORT // in NATS options 0 means "default port"
 	}
 	opts := &server.Options{
-		ServerName: "colophon-dev",
-		Host:       host,
-		Port:       port,
-		JetStream:  true,
-		StoreDir:   storeDir,
-		NoSigs:     true, // signals belong to our process, not the embedded server
+		ServerName:    "colophon-dev",
+		Host:          host,
+		Port:          port,
+		JetStream:     true,
+		StoreDir:      storeDir,
+		NoSigs:        true, // signals belong to our process, not the embedded server
+		Username:      cfg.NATSUser,
+		Password:      cfg.NATSPassword,
+		Authorization: cfg.NATSToken,
+	}
+	for _, k := range cfg.NATSNKeys {
+		opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: k})
+	}
+	if cfg.NATSTLS != nil {
+		opts.TLSConfig = cfg.NATSTLS.Clone()
+		opts.TLS = true
+		opts.TLSVerify = cfg.NATSTLS.ClientAuth == tls.RequireAndVerifyClientCert
+	}
+	if cfg.NATSServerOptions != nil {
+		cfg.NATSServerOptions(opts)
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
@@ -247,13 +336,37 @@ func startNATS(ctx context.Context, log *slog.Logger, host string, port int, sto
 	}
 }
 
-// probeClient talks to the S3 endpoint directly (no proxy from the
-// environment) and keeps no idle connections to a server we may kill.
-var probeClient = &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+// newProbeClient returns the client for the stack's own probes of the S3 endpoint. It talks
+// to the endpoint directly (no proxy from the environment) and keeps no idle connections to
+// a server we may kill. For HTTPS it trusts the system roots and, with certsDir, the
+// certificate MinIO serves (public.crt) and the CAs MinIO is given (certsDir/CAs).
+func newProbeClient(certsDir string) (*http.Client, error) {
+	tr := &http.Transport{Proxy: nil, DisableKeepAlives: true}
+	if certsDir != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		files := []string{filepath.Join(certsDir, "public.crt")}
+		cas, _ := filepath.Glob(filepath.Join(certsDir, "CAs", "*"))
+		files = append(files, cas...)
+		for _, f := range files {
+			pem, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("MinIOCertsDir: %w", err)
+			}
+			if !pool.AppendCertsFromPEM(pem) && f == files[0] {
+				return nil, fmt.Errorf("MinIOCertsDir: no PEM certificate in %s", f)
+			}
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{Transport: tr}, nil
+}
 
 // s3Answers reports whether anything speaks HTTP at endpoint. Any answer
 // counts: a foreign S3 server may not implement MinIO's health path.
-func s3Answers(ctx context.Context, endpoint string) bool {
+func s3Answers(ctx context.Context, probeClient *http.Client, endpoint string) bool {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/minio/health/live", nil)
@@ -262,7 +375,10 @@ func s3Answers(ctx context.Context, endpoint string) bool {
 	}
 	resp, err := probeClient.Do(req)
 	if err != nil {
-		return false
+		// A TLS server whose certificate the probe cannot verify answers all the same; the
+		// clients, given its CA, verify it themselves.
+		var cv *tls.CertificateVerificationError
+		return errors.As(err, &cv)
 	}
 	resp.Body.Close()
 	return true
@@ -272,7 +388,7 @@ func s3Answers(ctx context.Context, endpoint string) bool {
 // answers 200 before MinIO can serve bucket calls (a first EnsureBuckets then failed with
 // XMinioServerNotInitialized about one start in ten); the cluster endpoint answers 503
 // until it can.
-func minioHealthy(ctx context.Context, endpoint string) bool {
+func minioHealthy(ctx context.Context, probeClient *http.Client, endpoint string) bool {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/minio/health/cluster", nil)
@@ -287,9 +403,14 @@ func minioHealthy(ctx context.Context, endpoint string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// startMinIO starts the MinIO child and waits until it is healthy.
+// startMinIO starts the MinIO child serving endpoint and waits until it is healthy.
 // usedPorts are kept clear of MinIO's console port.
-func startMinIO(ctx context.Context, log *slog.Logger, cfg Config, addr, dataDir string, usedPorts ...int) (*minioProc, error) {
+func startMinIO(ctx context.Context, log *slog.Logger, cfg Config, probe *http.Client, endpoint, dataDir string, usedPorts ...int) (*minioProc, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("start minio at %s: %w", endpoint, err)
+	}
+	addr := u.Host
 	wrap := func(err error) error { return fmt.Errorf("start minio at %s: %w", addr, err) }
 
 	bin := cfg.MinIOBin
@@ -311,9 +432,13 @@ func startMinIO(ctx context.Context, log *slog.Logger, cfg Config, addr, dataDir
 	}
 
 	out := newRingBuffer(minioOutputLimit)
-	cmd := exec.Command(bin, "server", dataDir,
+	args := []string{"server", dataDir,
 		"--address", addr,
-		"--console-address", net.JoinHostPort("127.0.0.1", strconv.Itoa(consolePort)))
+		"--console-address", net.JoinHostPort("127.0.0.1", strconv.Itoa(consolePort))}
+	if cfg.MinIOCertsDir != "" {
+		args = append(args, "--certs-dir", cfg.MinIOCertsDir)
+	}
+	cmd := exec.Command(bin, args...)
 	// Later entries win, so these override anything inherited.
 	cmd.Env = append(os.Environ(),
 		"MINIO_ROOT_USER="+cfg.AccessKey,
@@ -349,15 +474,14 @@ func startMinIO(ctx context.Context, log *slog.Logger, cfg Config, addr, dataDir
 	if err := <-started; err != nil {
 		return nil, wrap(err)
 	}
-	log.Info("started minio", "pid", mp.pid, "bin", bin, "address", addr, "data", dataDir)
+	log.Info("started minio", "pid", mp.pid, "bin", bin, "endpoint", endpoint, "data", dataDir)
 
-	endpoint := "http://" + addr
 	waitCtx, cancel := context.WithTimeout(ctx, minioReadyTimeout)
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if minioHealthy(waitCtx, endpoint) {
+		if minioHealthy(waitCtx, probe, endpoint) {
 			return mp, nil
 		}
 		select {

@@ -6,11 +6,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -24,7 +27,8 @@ type Store struct {
 }
 
 type options struct {
-	region string
+	region  string
+	rootCAs *x509.CertPool
 }
 
 // Option configures New.
@@ -33,26 +37,72 @@ type Option func(*options)
 // WithRegion sets the S3 region (MinIO ignores it; AWS needs it).
 func WithRegion(region string) Option { return func(o *options) { o.region = region } }
 
+// WithRootCAs makes an https endpoint's certificate verified against pool instead of the
+// system roots: for a server whose certificate a private CA signed. It is an error with an
+// http endpoint, where there is no certificate to verify.
+func WithRootCAs(pool *x509.CertPool) Option { return func(o *options) { o.rootCAs = pool } }
+
 // New connects to endpoint, a URL such as http://127.0.0.1:9000 or https://s3.example.org.
-// The scheme decides TLS. No request is made until the first call.
+// The scheme decides TLS. No request is made until the first call. Credentials in the
+// endpoint URL are not used, and never repeated in an error.
 func New(endpoint, accessKey, secretKey string, opts ...Option) (*Store, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("S3 endpoint %q: want http://host:port or https://host:port", endpoint)
+		shown := "(unparsable)" // it may hold credentials: not repeated
+		if err == nil {
+			if u.User != nil {
+				u.User = url.User("xxxxx")
+			}
+			shown = u.String()
+		}
+		return nil, fmt.Errorf("S3 endpoint %q: want http://host:port or https://host:port", shown)
 	}
 	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
-	c, err := minio.New(u.Host, &minio.Options{
+	secure := u.Scheme == "https"
+	mo := &minio.Options{
 		Creds:  credentials.NewStaticV4(accessKey, secretKey, ""),
-		Secure: u.Scheme == "https",
+		Secure: secure,
 		Region: o.region,
-	})
+	}
+	if o.rootCAs != nil && !secure {
+		return nil, fmt.Errorf("S3 endpoint %s is http: a CA bundle is only for https", u.Host)
+	}
+	if secure {
+		tr, err := minio.DefaultTransport(true)
+		if err != nil {
+			return nil, fmt.Errorf("S3 transport for %s: %w", u.Host, err)
+		}
+		if tr.TLSClientConfig == nil {
+			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		if o.rootCAs != nil {
+			tr.TLSClientConfig.RootCAs = o.rootCAs
+		}
+		mo.Transport = unknownAuthorityTransport{tr}
+	}
+	c, err := minio.New(u.Host, mo)
 	if err != nil {
 		return nil, fmt.Errorf("S3 client for %s: %w", u.Host, err)
 	}
 	return &Store{client: c}, nil
+}
+
+// unknownAuthorityTransport makes a certificate from an unknown authority fail the call at
+// once. minio-go means not to retry that error, but it looks for x509.UnknownAuthorityError
+// itself, and Go now wraps it in *tls.CertificateVerificationError: without this, every
+// call to a server whose CA is not trusted retried for about ten seconds before failing.
+type unknownAuthorityTransport struct{ http.RoundTripper }
+
+func (t unknownAuthorityTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.RoundTripper.RoundTrip(r)
+	var ua x509.UnknownAuthorityError
+	if err != nil && errors.As(err, &ua) {
+		return nil, ua
+	}
+	return resp, err
 }
 
 // EnsureBuckets creates any bucket that does not exist yet.
