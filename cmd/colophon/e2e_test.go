@@ -227,6 +227,8 @@ func TestUploadRefusesBeforeStoring(t *testing.T) {
 		{"doc with slash", []string{"--source", "s", "--doc", "a/b", good}, "document ID"},
 		{"doc with dots", []string{"--source", "s", "--doc", "..", good}, "document ID"},
 		{"doc too long", []string{"--source", "s", "--doc", strings.Repeat("x", 129), good}, "document ID"},
+		{"doc with control character", []string{"--source", "s", "--doc", "box\x1b[2J", good}, "document ID"},
+		{"doc with backslash", []string{"--source", "s", "--doc", `a\b`, good}, "document ID"},
 		{"missing file", []string{"--source", "s", good, "/nonexistent/scan.png"}, "/nonexistent/scan.png"},
 		{"directory", []string{"--source", "s", t.TempDir()}, "not a regular file"},
 		{"no source", []string{good}, "--source"},
