@@ -8,7 +8,7 @@ RACE_PKGS := ./internal/bus/... ./internal/devstack/... ./internal/client/... ./
 
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: all deps build demo test check fuzz-smoke clean
+.PHONY: all deps build demo test bench check fuzz-smoke clean
 
 all: build
 
@@ -22,6 +22,15 @@ build: deps
 # prints the verified text and its provenance, stops the stack.
 demo: build
 	@scripts/demo $(BIN)
+
+# Measures the pipeline against parallel tesseract and OCRmyPDF on the same 20 full pages
+# (docs/benchmarks.md); installs OCRmyPDF and img2pdf first. Several minutes. Extra flags:
+# make bench BENCH_ARGS="--pages 50 --cpuprofile bench.pprof".
+BENCH_ARGS ?=
+bench:
+	@scripts/install-deps --bench
+	$(GO) build -o $(BIN) ./cmd/colophon
+	$(BIN) bench $(BENCH_ARGS)
 
 # Fuzz targets for every decoder of outside input, each run briefly on every test run.
 FUZZ_TARGETS := ./pipeline:FuzzDecodeOCRJob ./pipeline:FuzzDecodeMetadataJob ./pipeline:FuzzValidateDocID \

@@ -7,19 +7,15 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/colophon-archive/colophon/internal/client"
-	"github.com/colophon-archive/colophon/internal/devstack"
 	"github.com/colophon-archive/colophon/internal/objectstore"
 	"github.com/colophon-archive/colophon/internal/sample"
 	"github.com/colophon-archive/colophon/pipeline"
-	"github.com/colophon-archive/colophon/workers/ocr"
 )
 
 func newSoakCmd(g *globals) *cobra.Command {
@@ -44,11 +40,11 @@ reports throughput but asserts none.`,
 				return errors.New("--pages and --docs-of must be 1 or more")
 			}
 			if dev {
-				stop, err := soakStack(ctx, g, dataDir)
+				st, err := startInprocStack(ctx, g, inprocOptions{dataDir: dataDir, setEnv: true})
 				if err != nil {
 					return err
 				}
-				defer stop()
+				defer st.Stop()
 			}
 			c, closeFn, err := openClient(ctx, g)
 			if err != nil {
@@ -76,51 +72,6 @@ reports throughput but asserts none.`,
 	cmd.Flags().BoolVar(&dev, "dev", false, "run a throwaway dev stack and workers in this process")
 	cmd.Flags().StringVar(&dataDir, "data", "", "with --dev: state directory (default: a temporary one, removed after)")
 	return cmd
-}
-
-// soakStack starts NATS, MinIO and the workers in this process, on free ports.
-func soakStack(ctx context.Context, g *globals, dataDir string) (stop func(), err error) {
-	tmp := ""
-	if dataDir == "" {
-		if tmp, err = os.MkdirTemp("", "colophon-soak-"); err != nil {
-			return nil, err
-		}
-		dataDir = tmp
-	}
-	cfg := config{AccessKey: devAccessKey, SecretKey: devSecretKey}
-	stack, err := devstack.Start(ctx, devstack.Config{
-		DataDir: dataDir, NATSURL: "nats://127.0.0.1:0", S3Endpoint: "http://127.0.0.1:0",
-		AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, MinIOBin: os.Getenv("COLOPHON_MINIO_BIN"), Logger: g.log,
-	})
-	if err != nil {
-		return nil, err
-	}
-	cfg.NATSURL, cfg.S3Endpoint = stack.NATSURL, stack.S3Endpoint
-	for k, v := range map[string]string{envNATSURL: cfg.NATSURL, envS3Endpoint: cfg.S3Endpoint, envAccessKey: cfg.AccessKey, envSecretKey: cfg.SecretKey} {
-		os.Setenv(k, v)
-	}
-	b, store, err := connect(ctx, g, cfg, "colophon-soak-workers", false)
-	if err != nil {
-		stack.Stop()
-		return nil, err
-	}
-	wctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	if err := startWorkers(wctx, &wg, g, b, store, ocr.WithConcurrency(runtime.NumCPU())); err != nil {
-		cancel()
-		b.Close()
-		stack.Stop()
-		return nil, err
-	}
-	return func() {
-		cancel()
-		wg.Wait()
-		b.Close()
-		_ = stack.Stop()
-		if tmp != "" {
-			os.RemoveAll(tmp)
-		}
-	}, nil
 }
 
 // soakReport is what a soak run found.

@@ -86,6 +86,7 @@ Configuration comes from the environment:
 		newReprocessCmd(g),
 		newSampleCmd(g),
 		newSoakCmd(g),
+		newBenchCmd(g),
 	)
 	return root
 }

@@ -205,6 +205,15 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	return st, nil
 }
 
+// MinIOPID is the process ID of the MinIO child, 0 when an S3 server already answered and
+// was reused. Benchmarks read its CPU time from /proc.
+func (s *Stack) MinIOPID() int {
+	if s.minio == nil {
+		return 0
+	}
+	return s.minio.pid
+}
+
 // Stop stops MinIO (SIGTERM to its process group, SIGKILL after 10 s) and
 // shuts NATS down. It is safe to call more than once; later calls return the
 // first call's result.

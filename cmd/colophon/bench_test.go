@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/colophon-archive/colophon/internal/bench"
+)
+
+// runBenchCmd runs `colophon bench ARGS` in-process; bench starts its own stack.
+func runBenchCmd(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, append([]string{"--log-format", "text", "bench"}, args...), &out, &errOut)
+	return result{code, out.String(), errOut.String()}
+}
+
+// TestBenchSmoke runs the benchmark in its CI mode and checks the report is complete and
+// sane. It never checks speed: the figures are for docs/benchmarks.md.
+func TestBenchSmoke(t *testing.T) {
+	profile := filepath.Join(t.TempDir(), "bench.pprof")
+	r := runBenchCmd(t, "--smoke", "--json", "--cpuprofile", profile)
+	if r.code != 0 {
+		t.Fatalf("bench --smoke --json: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	rep := decodeJSON[bench.Report](t, r.stdout)
+	t.Logf("report:\n%s", r.stdout)
+
+	if !rep.Smoke || rep.Pages.Count != 2 || rep.Pages.Source != "generated" || !rep.Pages.GroundTruth || rep.Pages.Words == 0 || rep.Jobs < 1 {
+		t.Errorf("pages %+v, smoke %v, jobs %d", rep.Pages, rep.Smoke, rep.Jobs)
+	}
+	if rep.Machine.CPUs < 1 || !strings.HasPrefix(rep.Machine.Tesseract, "tesseract ") {
+		t.Errorf("machine %+v", rep.Machine)
+	}
+	// Clean rendered pages: the engine reads them (nearly) perfectly, so 0 is a fine CER.
+	cerOK := func(name string, c *float64) {
+		t.Helper()
+		if c == nil || *c < 0 || *c >= 0.05 {
+			t.Errorf("%s mean CER %v, want in [0, 0.05)", name, c)
+		}
+	}
+	if rep.Baseline.PagesPerMinute <= 0 || rep.Baseline.Seconds <= 0 || rep.Baseline.CPUSeconds <= 0 {
+		t.Errorf("baseline %+v", rep.Baseline)
+	}
+	cerOK("baseline", rep.Baseline.MeanCER)
+	p := rep.Pipeline
+	if p.PagesPerMinute <= 0 || p.Seconds <= 0 || p.RecognitionSeconds <= 0 || p.RecognitionCPUSeconds <= 0 || p.Doc == "" {
+		t.Errorf("pipeline %+v", p)
+	}
+	cerOK("pipeline", p.MeanCER)
+	cerOK("pipeline against baseline", p.MeanCERVsBaseline)
+	if p.CPU.ProcessSeconds <= 0 || p.CPU.MinIOSeconds < 0 || p.CPU.TotalSeconds != p.CPU.ProcessSeconds+p.CPU.MinIOSeconds {
+		t.Errorf("pipeline CPU %+v", p.CPU)
+	}
+	if rep.Ratios.PipelineToBaseline <= 0 {
+		t.Errorf("pipeline/baseline %v", rep.Ratios.PipelineToBaseline)
+	}
+	switch rep.OCRmyPDF.Status {
+	case bench.StatusMeasured:
+		if x := rep.Ratios.PipelineToOCRmyPDF; x == nil || *x <= 0 || rep.OCRmyPDF.PagesPerMinute <= 0 {
+			t.Errorf("OCRmyPDF measured but ratio %v, %+v", x, rep.OCRmyPDF)
+		}
+		cerOK("OCRmyPDF", rep.OCRmyPDF.MeanCER)
+	case bench.StatusNotInstalled:
+		if rep.Ratios.PipelineToOCRmyPDF != nil || !strings.Contains(rep.OCRmyPDF.Reason, "install-deps --bench") {
+			t.Errorf("OCRmyPDF not installed but %+v, ratio %v", rep.OCRmyPDF, rep.Ratios.PipelineToOCRmyPDF)
+		}
+	default:
+		t.Errorf("OCRmyPDF status %q (%s), want measured or not installed", rep.OCRmyPDF.Status, rep.OCRmyPDF.Reason)
+	}
+	if len(rep.Overhead.Samples) != 2 {
+		t.Fatalf("%d overhead samples, want 2", len(rep.Overhead.Samples))
+	}
+	for i, s := range rep.Overhead.Samples {
+		// End to end includes recognition and more; the parts add up to the whole.
+		if s.RecognitionMS <= 0 || s.EndToEndMS <= s.RecognitionMS || s.OverheadMS <= 0 || s.UploadMS <= 0 || s.GetMS <= 0 {
+			t.Errorf("overhead sample %d: %+v", i+1, s)
+		}
+		if sum := s.UploadMS + s.ToRecognitionMS + s.RecognitionMS + s.AfterRecognitionMS + s.GetMS; sum < s.EndToEndMS-1 || sum > s.EndToEndMS+1 {
+			t.Errorf("overhead sample %d: parts add up to %v ms, end to end %v ms", i+1, sum, s.EndToEndMS)
+		}
+	}
+	if o := rep.Overhead; o.P50MS <= 0 || o.P95MS < o.P50MS {
+		t.Errorf("overhead p50 %v, p95 %v", o.P50MS, o.P95MS)
+	}
+	if len(rep.Targets) != 3 {
+		t.Errorf("targets %+v", rep.Targets)
+	}
+	if st, err := os.Stat(profile); err != nil || st.Size() == 0 || rep.Pipeline.CPUProfile != profile {
+		t.Errorf("CPU profile %s: %v (report names %q)", profile, err, rep.Pipeline.CPUProfile)
+	}
+}
+
+// TestBenchSmokeText checks the report people read, with OCRmyPDF skipped on purpose.
+func TestBenchSmokeText(t *testing.T) {
+	r := runBenchCmd(t, "--smoke", "--skip-ocrmypdf", "--overhead-samples", "1", "--jobs", "1")
+	if r.code != 0 {
+		t.Fatalf("bench: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{
+		"pages: 2 generated, 1240x1000 px", "; 1 jobs",
+		"tesseract CLI, parallel", "colophon pipeline",
+		"baseline: tesseract PAGE stdout, OMP_THREAD_LIMIT=1, 1 processes at a time",
+		"OCRmyPDF: skipped (--skip-ocrmypdf)",
+		"pipeline / baseline: ", "pipeline / OCRmyPDF: n/a (OCRmyPDF skipped)",
+		"pipeline CPU: ", "1 samples:", "p50 ",
+		"targets (not their conditions",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("%q missing from:\n%s", want, r.stdout)
+		}
+	}
+	// The workers' per-page lines stay out of the way unless asked for.
+	if strings.Contains(r.stderr, "stage event") {
+		t.Errorf("worker page logs on stderr at the default level:\n%s", r.stderr)
+	}
+}
+
+func TestBenchRefusesBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--pages", "0"}, "--pages must be 1 or more"},
+		{[]string{"--jobs", "0"}, "--jobs must be 1 or more"},
+		{[]string{"--overhead-samples", "-1"}, "--overhead-samples must be 0 or more"},
+		{[]string{"--pages-from", filepath.Join(t.TempDir(), "nowhere")}, "nowhere"},
+		{[]string{"extra"}, "unknown command"},
+	} {
+		r := runBenchCmd(t, tc.args...)
+		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("bench %v: exit %d, stderr %q; want non-zero and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}

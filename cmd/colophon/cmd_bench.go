@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/colophon-archive/colophon/internal/bench"
+	"github.com/colophon-archive/colophon/workers/ocr"
+)
+
+// benchOptions are the flags of `colophon bench`.
+type benchOptions struct {
+	pages           int
+	pagesFrom       string
+	jobs            int
+	skipOCRmyPDF    bool
+	overheadSamples int
+	smoke           bool
+	json            bool
+	cpuProfile      string
+}
+
+// benchSeed makes the generated pages the same from run to run (4: the issue that asked).
+const benchSeed = 4
+
+func newBenchCmd(g *globals) *cobra.Command {
+	var o benchOptions
+	cmd := &cobra.Command{
+		Use:   "bench [--pages N | --pages-from DIR] [--jobs N] [--skip-ocrmypdf] [--overhead-samples K] [--smoke] [--json] [--cpuprofile FILE]",
+		Short: "Measure the pipeline against parallel tesseract and OCRmyPDF on the same pages",
+		Long: `Measures, in one run on the same pages:
+  (a) plain 'tesseract PAGE stdout' over every page, OMP_THREAD_LIMIT=1, --jobs processes at a time;
+  (b) OCRmyPDF --jobs N --sidecar on the pages as one PDF (made by img2pdf, timed apart), when
+      ocrmypdf and img2pdf are installed (scripts/install-deps --bench); otherwise reported as
+      not installed;
+  (c) the pipeline end to end, from the first upload byte to the last verified text: the pages
+      uploaded as one document to a throwaway stack this command runs (NATS, a MinIO child,
+      workers with --jobs recognitions at once), waited for and read back verified.
+It prints pages a minute for each and the ratios; the pipeline's overhead on single pages sent
+one by one to the idle pipeline (end-to-end time minus the page's recognition time from its
+provenance record: p50, p95); the pipeline's CPU time (this process and MinIO) beyond
+recognition, as a share of it; and the mean character error rate of each against the pages'
+ground truth. Pages are generated (A4 at 300 dpi, about 400 words each) or read from
+--pages-from DIR (image files; X.gt.txt or X.txt beside X.png is its ground truth).
+--smoke: 2 small pages and 2 overhead samples, to check the benchmark works (CI); it says
+nothing about speed. A benchmark, not a test: it asserts no speed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f := cmd.Flags()
+			if o.smoke {
+				if !f.Changed("pages") {
+					o.pages = 2
+				}
+				if !f.Changed("overhead-samples") {
+					o.overheadSamples = 2
+				}
+			}
+			if o.pagesFrom != "" && !f.Changed("pages") && !o.smoke {
+				o.pages = 0 // every image in DIR
+			}
+			if o.pages < 0 || (o.pages == 0 && o.pagesFrom == "") {
+				return errors.New("--pages must be 1 or more")
+			}
+			if o.jobs < 1 {
+				return errors.New("--jobs must be 1 or more")
+			}
+			if o.overheadSamples < 0 {
+				return errors.New("--overhead-samples must be 0 or more")
+			}
+			// The workers' per-page log lines would drown the report: warnings only, unless
+			// the log level was asked for.
+			wg := g
+			if fl := cmd.Flag("log-level"); fl == nil || !fl.Changed {
+				l, err := newLogger(g.stderr, g.logFormat, "warn")
+				if err != nil {
+					return err
+				}
+				wg = &globals{stdout: g.stdout, stderr: g.stderr, logFormat: g.logFormat, logLevel: "warn", log: l}
+			}
+			rep, ocrErr, err := runBench(cmd.Context(), g, wg, o, benchCommandLine(f))
+			if err != nil {
+				return err
+			}
+			if o.json {
+				enc := json.NewEncoder(g.stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(rep); err != nil {
+					return err
+				}
+			} else if err := rep.WriteText(g.stdout); err != nil {
+				return err
+			}
+			if ocrErr != nil {
+				return fmt.Errorf("OCRmyPDF is installed but failed: %w", ocrErr)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&o.pages, "pages", 20, "pages to generate (with --pages-from: the first N files; default all)")
+	fl.StringVar(&o.pagesFrom, "pages-from", "", "read the pages from the image files in DIR instead of generating them")
+	fl.IntVar(&o.jobs, "jobs", runtime.NumCPU(), "tesseract processes, OCRmyPDF jobs and pipeline recognitions at once")
+	fl.BoolVar(&o.skipOCRmyPDF, "skip-ocrmypdf", false, "do not run OCRmyPDF")
+	fl.IntVar(&o.overheadSamples, "overhead-samples", 10, "single-page documents sent to the idle pipeline to measure its overhead")
+	fl.BoolVar(&o.smoke, "smoke", false, "2 small pages and 2 overhead samples: checks the benchmark works, says nothing about speed")
+	fl.BoolVar(&o.json, "json", false, "print the report as JSON")
+	fl.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of this process during the pipeline's throughput run to FILE")
+	return cmd
+}
+
+// benchCommandLine is the command as given, for the report.
+func benchCommandLine(f *pflag.FlagSet) string {
+	parts := []string{"colophon bench"}
+	f.Visit(func(fl *pflag.Flag) {
+		if fl.Value.Type() == "bool" {
+			parts = append(parts, "--"+fl.Name)
+			return
+		}
+		parts = append(parts, "--"+fl.Name+" "+fl.Value.String())
+	})
+	return strings.Join(parts, " ")
+}
+
+// runBench measures everything; ocrErr is set when OCRmyPDF is installed but failed (the
+// rest is still measured and reported).
+func runBench(ctx context.Context, g, workerG *globals, o benchOptions, command string) (rep *bench.Report, ocrErr error, err error) {
+	const tesseractBin = "tesseract"
+	work, err := os.MkdirTemp("", "colophon-bench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.RemoveAll(work)
+
+	rep = &bench.Report{Date: time.Now().UTC(), Command: command, Smoke: o.smoke, Jobs: o.jobs, LoadBefore: bench.LoadAverage()}
+	rep.Machine = bench.Machine(ctx, tesseractBin)
+
+	var set bench.PageSet
+	if o.pagesFrom != "" {
+		set, err = bench.FromDir(o.pagesFrom, o.pages)
+	} else {
+		g.log.Info("bench: rendering pages", "pages", o.pages, "full", !o.smoke)
+		set, err = bench.Generate(filepath.Join(work, "pages"), o.pages, !o.smoke, benchSeed)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	paths := set.Paths()
+	rep.Pages = bench.PagesInfo{Count: len(paths), Source: set.Source, Width: set.Pages[0].Width, Height: set.Pages[0].Height, GroundTruth: set.AllHaveTruth()}
+	imageDPI := 0
+	for _, p := range set.Pages {
+		rep.Pages.Bytes += p.Bytes
+		rep.Pages.Words += len(strings.Fields(p.Truth))
+		if dpi := bench.DeclaredDPI(p.Path); dpi < 70 || dpi > 2400 {
+			imageDPI = 300 // what the pipeline assumes for such scans
+		}
+	}
+
+	// (a) the baseline.
+	g.log.Info("bench: parallel tesseract", "pages", len(paths), "jobs", o.jobs)
+	others := bench.StartOthers()
+	base, err := bench.RunBaseline(ctx, tesseractBin, paths, o.jobs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("baseline: %w", err)
+	}
+	rep.Baseline = bench.BaselineRun{
+		Command: fmt.Sprintf("tesseract PAGE stdout, OMP_THREAD_LIMIT=1, %d processes at a time", o.jobs),
+		Seconds: base.Seconds, CPUSeconds: base.CPUSeconds, MeanCER: set.MeanCER(base.Texts), OtherCPUSeconds: others.Seconds(base.CPUSeconds),
+	}
+
+	// (b) OCRmyPDF.
+	rep.OCRmyPDF = bench.OCRmyPDFRun{Status: bench.StatusSkipped, Reason: "--skip-ocrmypdf"}
+	if !o.skipOCRmyPDF {
+		g.log.Info("bench: OCRmyPDF", "pages", len(paths), "jobs", o.jobs)
+		dir := filepath.Join(work, "ocrmypdf")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, nil, err
+		}
+		tool := bench.DefaultOCRmyPDF
+		tool.ImageDPI = imageDPI
+		others := bench.StartOthers()
+		res, err := tool.Run(ctx, paths, o.jobs, dir)
+		otherCPU := others.Seconds(res.CPUSeconds)
+		switch {
+		case errors.Is(err, bench.ErrNotInstalled):
+			rep.OCRmyPDF = bench.OCRmyPDFRun{Status: bench.StatusNotInstalled, Reason: err.Error() + "; scripts/install-deps --bench installs it"}
+		case err != nil:
+			ocrErr = err
+			rep.OCRmyPDF = bench.OCRmyPDFRun{Status: bench.StatusFailed, Reason: err.Error(), Version: res.Version}
+		default:
+			rep.OCRmyPDF = bench.OCRmyPDFRun{
+				Status: bench.StatusMeasured, Version: res.Version, Command: res.Command, Img2PDFSeconds: res.Img2PDFSeconds,
+				Seconds: res.Seconds, CPUSeconds: res.CPUSeconds, MeanCER: set.MeanCER(res.Texts), OtherCPUSeconds: otherCPU,
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+
+	// (c) the pipeline.
+	g.log.Info("bench: starting the pipeline", "recognitions_at_once", o.jobs)
+	recogCPU := &bench.RecognitionCPU{}
+	st, err := startInprocStack(ctx, workerG, inprocOptions{dataDir: filepath.Join(work, "stack"), concurrency: o.jobs,
+		ocrOpts: []ocr.Option{ocr.WithRecognizer(recogCPU.Engines())}})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer st.Stop()
+	c, b, err := st.client(ctx, g, "colophon-bench")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer b.Close()
+	run := "bench-" + time.Now().UTC().Format("20060102-150405")
+	source := "colophon bench " + run
+	// Warm-up: the engines are loaded and every connection made before anything is timed.
+	if _, err := bench.RunDocument(ctx, c, run+"-warmup", source, paths[:1]); err != nil {
+		return nil, nil, fmt.Errorf("warm-up: %w", err)
+	}
+
+	g.log.Info("bench: pipeline throughput", "pages", len(paths))
+	minioPID := st.MinIOPID()
+	self0, err := bench.SelfCPUSeconds()
+	if err != nil {
+		return nil, nil, err
+	}
+	minio0, err := bench.ProcessCPUSeconds(minioPID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("MinIO's CPU time: %w", err)
+	}
+	recog0, _ := recogCPU.Seconds()
+	others = bench.StartOthers()
+	stopProfile := func() {}
+	if o.cpuProfile != "" {
+		pf, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			pf.Close()
+			return nil, nil, err
+		}
+		stopProfile = func() { pprof.StopCPUProfile(); pf.Close() }
+	}
+	all, err := bench.RunDocument(ctx, c, run+"-all", source, paths)
+	stopProfile()
+	if err != nil {
+		return nil, nil, err
+	}
+	self1, err := bench.SelfCPUSeconds()
+	if err != nil {
+		return nil, nil, err
+	}
+	minio1, err := bench.ProcessCPUSeconds(minioPID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("MinIO's CPU time: %w", err)
+	}
+	otherCPU := others.Seconds(self1 - self0 + minio1 - minio0)
+	recog1, _ := recogCPU.Seconds()
+	texts := make([]string, len(all.Pages))
+	for i, p := range all.Pages {
+		texts[i] = string(p.Text)
+	}
+	rep.Pipeline = bench.PipelineRun{
+		Doc:                   all.Doc,
+		Seconds:               all.EndToEnd().Seconds(),
+		UploadSeconds:         all.Upload.Seconds(),
+		RecognitionSeconds:    all.RecognitionSeconds,
+		RecognitionCPUSeconds: recog1 - recog0,
+		CPU:                   bench.PipelineCPU{ProcessSeconds: self1 - self0, MinIOSeconds: minio1 - minio0},
+		MeanCER:               set.MeanCER(texts),
+		MeanCERVsBaseline:     bench.MeanCERBetween(texts, base.Texts),
+		CPUProfile:            o.cpuProfile,
+		OtherCPUSeconds:       otherCPU,
+	}
+
+	// Single pages on the idle pipeline.
+	g.log.Info("bench: pipeline overhead", "samples", o.overheadSamples)
+	rep.Overhead.Samples = []bench.OverheadSample{}
+	for i := range o.overheadSamples {
+		page := i % len(paths)
+		r, err := bench.RunDocument(ctx, c, fmt.Sprintf("%s-single-%02d", run, i+1), source, paths[page:page+1])
+		if err != nil {
+			return nil, nil, err
+		}
+		rep.Overhead.Samples = append(rep.Overhead.Samples, bench.NewOverheadSample(page+1, r))
+	}
+	rep.LoadAfter = bench.LoadAverage()
+	rep.Finish()
+	return rep, ocrErr, nil
+}
