@@ -6,6 +6,7 @@
 package tesseract
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -15,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/otiai10/gosseract/v2"
+	"golang.org/x/image/bmp"
 )
 
 // Name is the engine name recorded in provenance.
@@ -38,7 +40,7 @@ var blankPage = sync.OnceValue(func() []byte {
 	for i := range img.Pix {
 		img.Pix[i] = 0xff
 	}
-	return pgm(img)
+	return grayBMP(img)
 })
 
 // Load loads the model for the engine's languages now, rather than on the first page.
@@ -108,7 +110,7 @@ func (e *Engine) Recognize(img *image.Gray, dpi int, langs []string) (Result, er
 	if err := e.client.SetVariable("user_defined_dpi", strconv.Itoa(dpi)); err != nil {
 		return Result{}, fmt.Errorf("recognize: set dpi %d: %w", dpi, err)
 	}
-	if err := e.client.SetImageFromBytes(pgm(img)); err != nil {
+	if err := e.client.SetImageFromBytes(grayBMP(img)); err != nil {
 		return Result{}, fmt.Errorf("recognize: load image: %w", err)
 	}
 	boxes, err := e.client.GetBoundingBoxesVerbose()
@@ -118,19 +120,15 @@ func (e *Engine) Recognize(img *image.Gray, dpi int, langs []string) (Result, er
 	return assemble(boxes), nil
 }
 
-// pgm encodes img as binary PGM: a header and the raw pixels. Leptonica reads it with no
-// decompression, so the image is decoded once (in Go) and merely copied here.
-func pgm(img *image.Gray) []byte {
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	header := fmt.Sprintf("P5\n%d %d\n255\n", w, h)
-	out := make([]byte, 0, len(header)+w*h)
-	out = append(out, header...)
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		off := img.PixOffset(b.Min.X, y)
-		out = append(out, img.Pix[off:off+w]...)
-	}
-	return out
+// grayBMP encodes img as an uncompressed 8-bit BMP: a header, a grey palette and the raw rows.
+// Leptonica reads it with a copy and no decompression. (PGM looked equally cheap but
+// Leptonica parses it byte by byte: 220-280 ms for an A4 page at 300 dpi, against 2-4 ms for
+// BMP, and 10% of the pipeline's CPU in the profile.)
+func grayBMP(img *image.Gray) []byte {
+	var buf bytes.Buffer
+	buf.Grow(1078 + (img.Bounds().Dx()+3)&^3*img.Bounds().Dy())
+	_ = bmp.Encode(&buf, img) // encoding an in-memory grey image into a buffer cannot fail
+	return buf.Bytes()
 }
 
 // assemble lays words out as Tesseract's own text output does: words on a line joined by

@@ -3,11 +3,13 @@ package tesseract
 import (
 	"bytes"
 	"image"
+	"image/color"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/otiai10/gosseract/v2"
+	"golang.org/x/image/bmp"
 
 	"github.com/colophon-archive/colophon/internal/imageinfo"
 	"github.com/colophon-archive/colophon/internal/textmetrics"
@@ -127,15 +129,26 @@ func TestBlankPage(t *testing.T) {
 	}
 }
 
-func TestPGM(t *testing.T) {
-	img := image.NewGray(image.Rect(2, 3, 5, 5)) // a sub-rectangle: offsets must be honoured
+func TestGrayBMP(t *testing.T) {
+	img := image.NewGray(image.Rect(2, 3, 7, 5)) // a sub-rectangle, width not a multiple of 4
 	for i := range img.Pix {
-		img.Pix[i] = byte(i)
+		img.Pix[i] = byte(i * 9)
 	}
-	got := pgm(img)
-	want := append([]byte("P5\n3 2\n255\n"), 0, 1, 2, 3, 4, 5)
-	if !bytes.Equal(got, want) {
-		t.Fatalf("pgm = %q, want %q", got, want)
+	got, err := bmp.Decode(bytes.NewReader(grayBMP(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	if got.Bounds().Dx() != b.Dx() || got.Bounds().Dy() != b.Dy() {
+		t.Fatalf("decoded %v, want %dx%d", got.Bounds(), b.Dx(), b.Dy())
+	}
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			want := img.GrayAt(b.Min.X+x, b.Min.Y+y).Y
+			if g := color.GrayModel.Convert(got.At(x, y)).(color.Gray).Y; g != want {
+				t.Fatalf("pixel (%d,%d) = %d, want %d", x, y, g, want)
+			}
+		}
 	}
 }
 
