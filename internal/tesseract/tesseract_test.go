@@ -1,15 +1,10 @@
 package tesseract
 
 import (
-	"bytes"
 	"image"
-	"image/color"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/otiai10/gosseract/v2"
-	"golang.org/x/image/bmp"
 
 	"github.com/colophon-archive/colophon/internal/imageinfo"
 	"github.com/colophon-archive/colophon/internal/textmetrics"
@@ -23,22 +18,22 @@ func TestMain(m *testing.M) {
 }
 
 func TestAssemble(t *testing.T) {
-	w := func(word string, conf float64, block, par, line int) gosseract.BoundingBox {
-		return gosseract.BoundingBox{Word: word, Confidence: conf, BlockNum: block, ParNum: par, LineNum: line}
+	w := func(text string, conf float64, block, par, line int) word {
+		return word{text: text, conf: conf, block: block, par: par, line: line}
 	}
 	tests := []struct {
 		name     string
-		words    []gosseract.BoundingBox
+		words    []word
 		wantText string
 		wantConf float64
 		wantN    int
 	}{
 		{"empty page", nil, "", 0, 0},
-		{"one line", []gosseract.BoundingBox{w("Hello", 90, 1, 1, 1), w("world", 80, 1, 1, 1)}, "Hello world\n", 85, 2},
-		{"two lines", []gosseract.BoundingBox{w("a", 100, 1, 1, 1), w("b", 50, 1, 1, 2)}, "a\nb\n", 75, 2},
-		{"two paragraphs", []gosseract.BoundingBox{w("a", 60, 1, 1, 1), w("b", 60, 1, 2, 1)}, "a\n\nb\n", 60, 2},
-		{"two blocks", []gosseract.BoundingBox{w("a", 60, 1, 1, 1), w("b", 60, 2, 1, 1)}, "a\n\nb\n", 60, 2},
-		{"blank words skipped", []gosseract.BoundingBox{w(" ", 0, 1, 1, 1), w("x", 70, 1, 1, 1)}, "x\n", 70, 1},
+		{"one line", []word{w("Hello", 90, 1, 1, 1), w("world", 80, 1, 1, 1)}, "Hello world\n", 85, 2},
+		{"two lines", []word{w("a", 100, 1, 1, 1), w("b", 50, 1, 1, 2)}, "a\nb\n", 75, 2},
+		{"two paragraphs", []word{w("a", 60, 1, 1, 1), w("b", 60, 1, 2, 1)}, "a\n\nb\n", 60, 2},
+		{"two blocks", []word{w("a", 60, 1, 1, 1), w("b", 60, 2, 1, 1)}, "a\n\nb\n", 60, 2},
+		{"blank words skipped", []word{w(" ", 0, 1, 1, 1), w("x", 70, 1, 1, 1)}, "x\n", 70, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,29 +124,6 @@ func TestBlankPage(t *testing.T) {
 	}
 }
 
-func TestGrayBMP(t *testing.T) {
-	img := image.NewGray(image.Rect(2, 3, 7, 5)) // a sub-rectangle, width not a multiple of 4
-	for i := range img.Pix {
-		img.Pix[i] = byte(i * 9)
-	}
-	got, err := bmp.Decode(bytes.NewReader(grayBMP(img)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := img.Bounds()
-	if got.Bounds().Dx() != b.Dx() || got.Bounds().Dy() != b.Dy() {
-		t.Fatalf("decoded %v, want %dx%d", got.Bounds(), b.Dx(), b.Dy())
-	}
-	for y := 0; y < b.Dy(); y++ {
-		for x := 0; x < b.Dx(); x++ {
-			want := img.GrayAt(b.Min.X+x, b.Min.Y+y).Y
-			if g := color.GrayModel.Convert(got.At(x, y)).(color.Gray).Y; g != want {
-				t.Fatalf("pixel (%d,%d) = %d, want %d", x, y, g, want)
-			}
-		}
-	}
-}
-
 func TestUnknownLanguage(t *testing.T) {
 	e := New("eng")
 	defer e.Close()
@@ -162,5 +134,23 @@ func TestUnknownLanguage(t *testing.T) {
 	// The engine recovers when asked for a model that exists.
 	if r, err := e.Recognize(img, 200, []string{"eng"}); err != nil || r.Words == 0 {
 		t.Fatalf("after a missing model: %v, %d words", err, r.Words)
+	}
+}
+
+// TestInstance guards the one thing the engine takes from gosseract's insides: the
+// Tesseract instance a client wraps. If gosseract renames or retypes the field, this fails
+// before any page does.
+func TestInstance(t *testing.T) {
+	e := New("eng")
+	defer e.Close()
+	if e.api == nil {
+		t.Fatal("no Tesseract instance found in the gosseract client")
+	}
+	if err := e.Load(); err != nil {
+		t.Fatal(err)
+	}
+	// The instance is the one gosseract initialised: it answers with the model it loaded.
+	if langs := e.loadedLanguages(); langs != "eng" {
+		t.Fatalf("instance reports languages %q, want eng", langs)
 	}
 }
