@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,5 +141,32 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("bench %v: exit %d, stderr %q; want non-zero and %q", tc.args, r.code, r.stderr, tc.want)
 		}
+	}
+}
+
+// TestBenchMemorySmoke runs `colophon bench --memory --smoke` as a user would, as its own
+// process (the worker it measures is the same binary), and checks the curve is reported. It
+// checks nothing about the memory figures: those are for docs/benchmarks.md.
+func TestBenchMemorySmoke(t *testing.T) {
+	bin := colophonBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "bench", "--memory", "--smoke")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("colophon bench --memory --smoke: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+	// One row per sampling point, each with a resident set in MiB.
+	rows := regexp.MustCompile(`(?m)^\s+(\d+)\s+(\d+\.\d)\s+(\d+\.\d)\s+\S+$`).FindAllStringSubmatch(string(out), -1)
+	var pages []string
+	for _, r := range rows {
+		pages = append(pages, r[1])
+		if mib, _ := strconv.ParseFloat(r[2], 64); mib < 10 || mib > 4096 {
+			t.Errorf("after %s pages: resident %s MiB, not a plausible worker", r[1], r[2])
+		}
+	}
+	if strings.Join(pages, ",") != "1,2,3" {
+		t.Errorf("sampled after %v pages, want 1,2,3\n%s", pages, out)
 	}
 }

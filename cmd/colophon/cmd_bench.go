@@ -29,6 +29,8 @@ type benchOptions struct {
 	smoke           bool
 	json            bool
 	cpuProfile      string
+	memory          bool
+	memoryPages     int
 }
 
 // benchSeed makes the generated pages the same from run to run (4: the issue that asked).
@@ -37,7 +39,7 @@ const benchSeed = 4
 func newBenchCmd(g *globals) *cobra.Command {
 	var o benchOptions
 	cmd := &cobra.Command{
-		Use:   "bench [--pages N | --pages-from DIR] [--jobs N] [--skip-ocrmypdf] [--overhead-samples K] [--smoke] [--json] [--cpuprofile FILE]",
+		Use:   "bench [--pages N | --pages-from DIR] [--jobs N] [--skip-ocrmypdf] [--overhead-samples K] [--smoke] [--json] [--cpuprofile FILE] [--memory [--memory-pages N]]",
 		Short: "Measure the pipeline against parallel tesseract and OCRmyPDF on the same pages",
 		Long: `Measures, in one run on the same pages:
   (a) plain 'tesseract PAGE stdout' over every page, OMP_THREAD_LIMIT=1, --jobs processes at a time;
@@ -54,7 +56,12 @@ recognition, as a share of it; and the mean character error rate of each against
 ground truth. Pages are generated (A4 at 300 dpi, about 400 words each) or read from
 --pages-from DIR (image files; X.gt.txt or X.txt beside X.png is its ground truth).
 --smoke: 2 small pages and 2 overhead samples, to check the benchmark works (CI); it says
-nothing about speed. A benchmark, not a test: it asserts no speed.`,
+nothing about speed. A benchmark, not a test: it asserts no speed.
+
+--memory measures memory instead: a separate 'colophon worker ocr --concurrency 1' process
+reads --memory-pages pages (the --pages pages over and over) and its resident set
+(/proc/PID/status VmRSS) is read when idle after 1, 50, 100, 200 and 500 pages; it prints the
+curve and the ratio after 500 pages / after 50 (target: at most 1.2). With --smoke: 3 pages.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := cmd.Flags()
@@ -88,6 +95,9 @@ nothing about speed. A benchmark, not a test: it asserts no speed.`,
 				}
 				wg = &globals{stdout: g.stdout, stderr: g.stderr, logFormat: g.logFormat, logLevel: "warn", log: l}
 			}
+			if o.memory {
+				return runMemoryBench(cmd.Context(), g, wg, o)
+			}
 			rep, ocrErr, err := runBench(cmd.Context(), g, wg, o, benchCommandLine(f))
 			if err != nil {
 				return err
@@ -115,6 +125,8 @@ nothing about speed. A benchmark, not a test: it asserts no speed.`,
 	fl.IntVar(&o.overheadSamples, "overhead-samples", 10, "single-page documents sent to the idle pipeline to measure its overhead")
 	fl.BoolVar(&o.smoke, "smoke", false, "2 small pages and 2 overhead samples: checks the benchmark works, says nothing about speed")
 	fl.BoolVar(&o.json, "json", false, "print the report as JSON")
+	fl.BoolVar(&o.memory, "memory", false, "instead: the resident memory of one OCR worker process over --memory-pages pages (the --pages pages, cycled)")
+	fl.IntVar(&o.memoryPages, "memory-pages", 500, "with --memory: pages to push through the worker")
 	fl.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of this process during the pipeline's throughput run to FILE")
 	return cmd
 }
@@ -299,4 +311,55 @@ func runBench(ctx context.Context, g, workerG *globals, o benchOptions, command 
 	rep.LoadAfter = bench.LoadAverage()
 	rep.Finish()
 	return rep, ocrErr, nil
+}
+
+// runMemoryBench measures one OCR worker process's resident memory as it reads page after
+// page, against a throwaway stack that runs no OCR worker of its own.
+func runMemoryBench(ctx context.Context, g, workerG *globals, o benchOptions) error {
+	if o.smoke && o.memoryPages == 500 {
+		o.memoryPages = 3
+	}
+	if o.memoryPages < 1 {
+		return errors.New("--memory-pages must be 1 or more")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the colophon binary: %w", err)
+	}
+	work, err := os.MkdirTemp("", "colophon-bench-memory-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	var set bench.PageSet
+	if o.pagesFrom != "" {
+		set, err = bench.FromDir(o.pagesFrom, o.pages)
+	} else {
+		set, err = bench.Generate(filepath.Join(work, "pages"), o.pages, !o.smoke, benchSeed)
+	}
+	if err != nil {
+		return err
+	}
+	st, err := startInprocStack(ctx, workerG, inprocOptions{dataDir: filepath.Join(work, "stack"), noOCR: true})
+	if err != nil {
+		return err
+	}
+	defer st.Stop()
+	c, b, err := st.client(ctx, g, "colophon-bench-memory")
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	g.log.Info("bench: OCR worker memory", "pages", o.memoryPages, "distinct_pages", len(set.Pages))
+	var at []int
+	if o.smoke {
+		at = []int{1, 2}
+	}
+	rep, err := bench.MeasureWorkerRSS(ctx, bench.MemoryOptions{Binary: exe, Env: st.Env(), Client: c, Files: set.Paths(), Pages: o.memoryPages, At: at})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "OCR worker resident memory: %s, %d distinct pages (%dx%d px) cycled, one recognition at a time\n%s",
+		set.Source, len(set.Pages), set.Pages[0].Width, set.Pages[0].Height, rep)
+	return nil
 }

@@ -76,15 +76,25 @@ func runWorker(ctx context.Context, g *globals, name string, build func(context.
 
 // startWorkers runs OCR and metadata workers in this process (for `dev`).
 func startWorkers(ctx context.Context, wg *sync.WaitGroup, g *globals, b *bus.Bus, store *objectstore.Store, ocrOpts ...ocr.Option) error {
-	ow, err := ocr.New(ctx, b, store, append([]ocr.Option{ocr.WithLogger(g.log)}, ocrOpts...)...)
-	if err != nil {
-		return fmt.Errorf("start OCR worker: %w", err)
+	return startWorkerSet(ctx, wg, g, b, store, true, ocrOpts...)
+}
+
+// startWorkerSet is startWorkers, with the OCR worker left out when withOCR is false (for a
+// measurement that runs its own).
+func startWorkerSet(ctx context.Context, wg *sync.WaitGroup, g *globals, b *bus.Bus, store *objectstore.Store, withOCR bool, ocrOpts ...ocr.Option) error {
+	var ws []runner
+	if withOCR {
+		ow, err := ocr.New(ctx, b, store, append([]ocr.Option{ocr.WithLogger(g.log)}, ocrOpts...)...)
+		if err != nil {
+			return fmt.Errorf("start OCR worker: %w", err)
+		}
+		ws = append(ws, ow)
 	}
 	mw, err := metadata.New(ctx, b, store, metadata.WithLogger(g.log))
 	if err != nil {
 		return fmt.Errorf("start metadata worker: %w", err)
 	}
-	for _, w := range []runner{ow, mw} {
+	for _, w := range append(ws, mw) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -27,6 +27,7 @@ type inprocOptions struct {
 	setEnv      bool         // point this process's COLOPHON_* variables at the stack, for openClient
 	workerLog   *globals     // the workers' logging; nil for g's
 	ocrOpts     []ocr.Option // more OCR worker options
+	noOCR       bool         // run no OCR worker (a measurement starts its own)
 }
 
 // startInprocStack starts the stack and its workers; Stop ends them all.
@@ -71,7 +72,7 @@ func startInprocStack(ctx context.Context, g *globals, o inprocOptions) (_ *inpr
 	wctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	opts := append([]ocr.Option{ocr.WithConcurrency(o.concurrency)}, o.ocrOpts...)
-	if err := startWorkers(wctx, &wg, o.workerLog, b, store, opts...); err != nil {
+	if err := startWorkerSet(wctx, &wg, o.workerLog, b, store, !o.noOCR, opts...); err != nil {
 		cancel()
 		b.Close()
 		stack.Stop()
@@ -93,6 +94,15 @@ func (s *inprocStack) Stop() { s.stop() }
 
 // MinIOPID is the MinIO child's process ID.
 func (s *inprocStack) MinIOPID() int { return s.stack.MinIOPID() }
+
+// Env is the environment for a colophon process of its own (a worker) to use the stack.
+func (s *inprocStack) Env() []string {
+	env := os.Environ()
+	for k, v := range map[string]string{envNATSURL: s.cfg.NATSURL, envS3Endpoint: s.cfg.S3Endpoint, envAccessKey: s.cfg.AccessKey, envSecretKey: s.cfg.SecretKey} {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
 
 // client connects a client of its own to the stack, as a separate command would.
 func (s *inprocStack) client(ctx context.Context, g *globals, name string) (*client.Client, *bus.Bus, error) {
