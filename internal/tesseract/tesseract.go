@@ -16,23 +16,58 @@
 package tesseract
 
 /*
-#cgo LDFLAGS: -ltesseract
+#cgo LDFLAGS: -ltesseract -lleptonica
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <leptonica/allheaders.h>
 #include <tesseract/capi.h>
+
+// gray_to_pix copies 8-bit grey rows into a new Leptonica image (NULL if it cannot allocate).
+// Leptonica packs pixels into native 32-bit words, so bytes go through its own macro.
+static PIX *gray_to_pix(const unsigned char *src, int w, int h, int stride, int dpi) {
+	PIX *pix = pixCreate(w, h, 8);
+	if (pix == NULL) return NULL;
+	pixSetResolution(pix, dpi, dpi);
+	l_uint32 *data = pixGetData(pix);
+	int wpl = pixGetWpl(pix);
+	for (int y = 0; y < h; y++) {
+		l_uint32 *line = data + y * wpl;
+		const unsigned char *row = src + (size_t)y * stride;
+		for (int x = 0; x < w; x++) SET_DATA_BYTE(line, x, row[x]);
+	}
+	return pix;
+}
+
+// Recognition polls the cancel function between words; the flag is set from Go when the
+// caller's context ends.
+static bool colophon_cancelled(void *flag, int words) {
+	return __atomic_load_n((int *)flag, __ATOMIC_RELAXED) != 0;
+}
+static void colophon_set_cancel(ETEXT_DESC *m, int *flag) {
+	TessMonitorSetCancelFunc(m, colophon_cancelled);
+	TessMonitorSetCancelThis(m, flag);
+}
+static void colophon_cancel(int *flag) { __atomic_store_n(flag, 1, __ATOMIC_RELAXED); }
 */
 import "C"
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"image"
+	"os"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/otiai10/gosseract/v2"
@@ -58,6 +93,10 @@ type Engine struct {
 	langs  []string
 	ready  bool // the model is loaded for langs
 	closed bool
+
+	// A second instance with the orientation and script model, made on first use.
+	osd    *gosseract.Client
+	osdAPI *C.TessBaseAPI
 }
 
 // initMu serialises model loading across engines. gosseract silences Tesseract during
@@ -181,6 +220,10 @@ func (e *Engine) Close() error {
 	e.do(func() {
 		err = e.client.Close()
 		e.api = nil
+		if e.osd != nil {
+			err = errors.Join(err, e.osd.Close())
+			e.osd, e.osdAPI = nil, nil
+		}
 	})
 	close(e.calls)
 	e.closed, e.ready = true, false
@@ -203,52 +246,308 @@ type Result struct {
 	// MeanConfidence is the mean of the word confidences, 0-100; 0 when no word was found.
 	MeanConfidence float64
 	Words          int
+	// HOCR is the page as an hOCR document (word boxes and confidences), when asked for.
+	HOCR []byte
+	// PDF is a one-page PDF of the image with the text as an invisible layer, when asked for.
+	PDF []byte
+	// CPU is the processor time the engine's thread spent on the page.
+	CPU time.Duration
 }
 
-// Recognize reads a grey page image assumed to be at dpi. langs selects the model; an
-// empty slice keeps the current one.
-//
-// It runs recognition once and reads text, confidences and layout from one walk over the
-// words.
+// PageSegMode is Tesseract's page segmentation mode (--psm).
+type PageSegMode int
+
+// The modes Colophon uses; see tesseract --help-psm for the rest.
+const (
+	PSMAuto         PageSegMode = 3  // fully automatic layout analysis, Tesseract's default
+	PSMSingleColumn PageSegMode = 4  // one column of text of variable sizes
+	PSMSparse       PageSegMode = 11 // as much text as possible, in no particular order
+)
+
+// Page is one page to read and what to produce from it.
+type Page struct {
+	Image *image.Gray
+	DPI   int      // the image's resolution; Tesseract assumes 70 without it
+	Langs []string // Tesseract language codes; empty keeps the engine's current ones
+	PSM   PageSegMode
+	HOCR  bool // also produce Result.HOCR
+	// Number is the page's number in its document, from 1: hOCR numbers its element ids
+	// by it, so the pages of a document join into one hOCR document. 0 counts as 1.
+	Number int
+	PDF    bool   // also produce Result.PDF
+	Title  string // the PDF's title
+}
+
+// Recognize reads a grey page image assumed to be at dpi; langs as in Page.
 func (e *Engine) Recognize(img *image.Gray, dpi int, langs []string) (Result, error) {
+	return e.Read(context.Background(), Page{Image: img, DPI: dpi, Langs: langs})
+}
+
+// Read recognises a page once, and takes text, confidences, layout, hOCR and the PDF's
+// text layer all from that one pass. When ctx ends during recognition, Tesseract stops at
+// the next word and Read returns ctx's error.
+func (e *Engine) Read(ctx context.Context, p Page) (Result, error) {
+	img := p.Image
 	if img == nil || img.Bounds().Empty() {
 		return Result{}, errors.New("recognize: empty image")
+	}
+	if p.DPI <= 0 {
+		return Result{}, fmt.Errorf("recognize: resolution %d dpi: want more than zero", p.DPI)
 	}
 	if e.closed {
 		return Result{}, errors.New("recognize: tesseract engine is closed")
 	}
-	if len(langs) > 0 && !slices.Equal(langs, e.langs) {
-		if err := e.client.SetLanguage(langs...); err != nil {
-			return Result{}, fmt.Errorf("recognize: languages %s: %w", strings.Join(langs, "+"), err)
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("recognize: %w", err)
+	}
+	if len(p.Langs) > 0 && !slices.Equal(p.Langs, e.langs) {
+		if err := e.client.SetLanguage(p.Langs...); err != nil {
+			return Result{}, fmt.Errorf("recognize: languages %s: %w", strings.Join(p.Langs, "+"), err)
 		}
-		e.langs = slices.Clone(langs)
+		e.langs = slices.Clone(p.Langs)
 		e.ready = false
 	}
 	if err := e.Load(); err != nil {
 		return Result{}, fmt.Errorf("recognize: %w", err)
 	}
-	var rc C.int
-	var words []word
-	e.do(func() {
-		b := img.Bounds()
-		// Tesseract copies the pixels into an image of its own before SetImage returns, so
-		// handing it Go memory for the call is safe, and nothing is encoded or decoded.
-		C.TessBaseAPISetImage(e.api, (*C.uchar)(unsafe.Pointer(&img.Pix[img.PixOffset(b.Min.X, b.Min.Y)])),
-			C.int(b.Dx()), C.int(b.Dy()), 1, C.int(img.Stride))
-		// Without this Tesseract assumes 70 dpi for an image with no resolution and
-		// misjudges text size; the caller knows better (header, or a sane default).
-		C.TessBaseAPISetSourceResolution(e.api, C.int(dpi))
-		// Free the page image and recognition results once read: between pages the engine
-		// holds only its model.
-		defer C.TessBaseAPIClear(e.api)
-		if rc = C.TessBaseAPIRecognize(e.api, nil); rc == 0 {
-			words = readWords(e.api)
+	psm := cmp.Or(p.PSM, PSMAuto)
+	pdfDir := ""
+	if p.PDF {
+		var err error
+		if pdfDir, err = os.MkdirTemp("", "colophon-pdf-"); err != nil {
+			return Result{}, fmt.Errorf("recognize: %w", err)
 		}
-	})
-	if rc != 0 {
-		return Result{}, fmt.Errorf("recognize (%s): tesseract failed (code %d)", strings.Join(e.langs, "+"), int(rc))
+		defer os.RemoveAll(pdfDir)
 	}
-	return assemble(words), nil
+
+	// The cancel flag lives in C memory: Tesseract reads it from its own code.
+	flag := (*C.int)(C.calloc(1, C.size_t(unsafe.Sizeof(C.int(0)))))
+	defer C.free(unsafe.Pointer(flag))
+	stop := context.AfterFunc(ctx, func() { C.colophon_cancel(flag) })
+	defer stop()
+
+	var res Result
+	var err error
+	e.do(func() {
+		cpu0 := threadCPU()
+		res, err = e.read(p, psm, flag, pdfDir)
+		res.CPU = threadCPU() - cpu0
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return Result{}, fmt.Errorf("recognize: %w", ctx.Err())
+		}
+		return Result{}, fmt.Errorf("recognize (%s): %w", strings.Join(e.langs, "+"), err)
+	}
+	return res, nil
+}
+
+// read is Read on the engine's thread.
+func (e *Engine) read(p Page, psm PageSegMode, flag *C.int, pdfDir string) (Result, error) {
+	pix, err := toPix(p.Image, p.DPI)
+	if err != nil {
+		return Result{}, err
+	}
+	defer C.pixDestroy(&pix)
+	C.TessBaseAPISetPageSegMode(e.api, C.TessPageSegMode(psm))
+	C.TessBaseAPISetImage2(e.api, pix) // Tesseract takes a copy of its own
+	// Without this Tesseract assumes 70 dpi for an image with no resolution and misjudges
+	// text size; the caller knows better (header, or a sane default).
+	C.TessBaseAPISetSourceResolution(e.api, C.int(p.DPI))
+	// Free the page image and recognition results once read: between pages the engine
+	// holds only its model.
+	defer C.TessBaseAPIClear(e.api)
+
+	monitor := C.TessMonitorCreate()
+	defer C.TessMonitorDelete(monitor)
+	C.colophon_set_cancel(monitor, flag)
+	if C.TessBaseAPIRecognize(e.api, monitor) != 0 || *flag != 0 {
+		return Result{}, errors.New("tesseract could not read the page")
+	}
+	res := assemble(readWords(e.api))
+	if p.HOCR {
+		// Reads the results already there: no second recognition.
+		t := C.TessBaseAPIGetHOCRText(e.api, C.int(max(p.Number, 1)-1))
+		if t == nil {
+			return Result{}, errors.New("tesseract produced no hOCR")
+		}
+		res.HOCR = hocrDocument(C.GoString(t))
+		C.TessDeleteText(t)
+	}
+	if p.PDF {
+		if res.PDF, err = e.renderPDF(pix, p.Image, p.Title, pdfDir); err != nil {
+			return Result{}, err
+		}
+	}
+	return res, nil
+}
+
+// toPix copies img into a new Leptonica image at dpi; the caller destroys it.
+func toPix(img *image.Gray, dpi int) (*C.PIX, error) {
+	b := img.Bounds()
+	pix := C.gray_to_pix((*C.uchar)(unsafe.Pointer(&img.Pix[img.PixOffset(b.Min.X, b.Min.Y)])), C.int(b.Dx()), C.int(b.Dy()), C.int(img.Stride), C.int(dpi))
+	if pix == nil {
+		return nil, fmt.Errorf("no memory for a %dx%d page image", b.Dx(), b.Dy())
+	}
+	return pix, nil
+}
+
+// renderPDF runs Tesseract's PDF renderer over the page just recognised. A page of black
+// and white only (a binarised page) goes in as 1 bit per pixel, which Leptonica stores with
+// CCITT G4: a tenth of the size of the JPEG it uses for grey.
+func (e *Engine) renderPDF(pix *C.PIX, img *image.Gray, title, dir string) ([]byte, error) {
+	// SetImage gave the renderer a copy of the page already; a black and white page it gets
+	// as 1 bit per pixel instead. Tesseract takes ownership of the image it is handed, and
+	// frees it when the next page replaces it.
+	if bilevel(img) {
+		bw := C.pixConvertTo1(pix, 128)
+		if bw == nil {
+			return nil, errors.New("PDF: cannot convert the page to 1 bit per pixel")
+		}
+		C.TessBaseAPISetInputImage(e.api, bw)
+	}
+	base := C.CString(filepath.Join(dir, "page"))
+	defer C.free(unsafe.Pointer(base))
+	r := C.TessPDFRendererCreate(base, C.TessBaseAPIGetDatapath(e.api), C.FALSE)
+	if r == nil {
+		return nil, errors.New("PDF: tesseract could not start its PDF renderer")
+	}
+	defer C.TessDeleteResultRenderer(r)
+	ct := C.CString(title)
+	defer C.free(unsafe.Pointer(ct))
+	if C.TessResultRendererBeginDocument(r, ct) == 0 || C.TessResultRendererAddImage(r, e.api) == 0 ||
+		C.TessResultRendererEndDocument(r) == 0 {
+		return nil, errors.New("PDF: tesseract's PDF renderer failed")
+	}
+	out, err := os.ReadFile(filepath.Join(dir, "page.pdf"))
+	if err != nil {
+		return nil, fmt.Errorf("PDF: %w", err)
+	}
+	return out, nil
+}
+
+// threadCPU is the processor time of the calling OS thread so far.
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_THREAD, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// bilevel reports whether every pixel is black or white.
+func bilevel(img *image.Gray) bool {
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		off := img.PixOffset(b.Min.X, y)
+		for _, v := range img.Pix[off : off+b.Dx()] {
+			if v != 0 && v != 0xff {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// hocrDocument wraps Tesseract's hOCR for one page in the document head Tesseract's own
+// hOCR renderer writes.
+func hocrDocument(page string) []byte {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
+    "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">
+ <head>
+  <title></title>
+  <meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>
+  <meta name='ocr-system' content='tesseract ` + Version() + `' />
+  <meta name='ocr-capabilities' content='ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf'/>
+ </head>
+ <body>
+`)
+	b.WriteString(page)
+	b.WriteString(" </body>\n</html>\n")
+	return []byte(b.String())
+}
+
+// Orientation is how a page lies.
+type Orientation struct {
+	// Rotate is the clockwise rotation, in degrees (0, 90, 180 or 270), that turns the
+	// page upright.
+	Rotate int
+	// Confidence is Tesseract's confidence in it: above about 2 it is rarely wrong, below 1
+	// it is a guess (a page with little text).
+	Confidence float64
+	Script     string // the dominant script, e.g. "Latin"
+}
+
+// Orientation detects how the page lies with Tesseract's orientation and script model
+// (osd.traineddata), loaded on first use.
+func (e *Engine) Orientation(ctx context.Context, img *image.Gray, dpi int) (Orientation, error) {
+	if img == nil || img.Bounds().Empty() {
+		return Orientation{}, errors.New("detect orientation: empty image")
+	}
+	if e.closed {
+		return Orientation{}, errors.New("detect orientation: tesseract engine is closed")
+	}
+	if err := ctx.Err(); err != nil {
+		return Orientation{}, fmt.Errorf("detect orientation: %w", err)
+	}
+	var o Orientation
+	var err error
+	e.do(func() {
+		if err = e.loadOSD(); err != nil {
+			return
+		}
+		var pix *C.PIX
+		if pix, err = toPix(img, dpi); err != nil {
+			return
+		}
+		defer C.pixDestroy(&pix)
+		C.TessBaseAPISetImage2(e.osdAPI, pix)
+		C.TessBaseAPISetSourceResolution(e.osdAPI, C.int(dpi))
+		defer C.TessBaseAPIClear(e.osdAPI)
+		var deg C.int
+		var conf, sconf C.float
+		var script *C.char // Tesseract's own string: not to be freed
+		if C.TessBaseAPIDetectOrientationScript(e.osdAPI, &deg, &conf, &script, &sconf) == 0 {
+			err = errors.New("too little text to tell")
+			return
+		}
+		// Tesseract reports how far the image is turned clockwise; undoing it is the rest
+		// of the circle.
+		o = Orientation{Rotate: (360 - int(deg)) % 360, Confidence: float64(conf), Script: C.GoString(script)}
+	})
+	if err != nil {
+		return Orientation{}, fmt.Errorf("detect orientation: %w", err)
+	}
+	return o, nil
+}
+
+// loadOSD makes the orientation instance; on the engine's thread.
+func (e *Engine) loadOSD() error {
+	if e.osd != nil {
+		return nil
+	}
+	c := gosseract.NewClient()
+	_ = c.SetLanguage("osd")
+	api := (*C.TessBaseAPI)(instance(c))
+	if api == nil {
+		c.Close()
+		return errors.New("gosseract client holds no Tesseract instance (has gosseract changed?)")
+	}
+	initMu.Lock()
+	defer initMu.Unlock()
+	err := c.SetImageFromBytes(blankPage())
+	if err == nil {
+		_, err = c.GetBoundingBoxesVerbose()
+	}
+	if err != nil {
+		c.Close()
+		return fmt.Errorf("load orientation model osd: %w", err)
+	}
+	e.osd, e.osdAPI = c, api
+	return nil
 }
 
 // word is one recognised word and where it sits in the layout.
