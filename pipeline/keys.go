@@ -10,10 +10,11 @@ import (
 // is deliberately recognised again, so older readings are kept rather than overwritten.
 //
 //	colophon-scans/<doc>/0001/<sha256>.<ext>
-//	colophon-texts/<doc>/0001/v1.txt
+//	colophon-texts/<doc>/0001/v1.txt        (and v1.hocr, v1.alto.xml, v1.pdf)
 //	colophon-provenance/<doc>/0001/v1.json
 
 // ScanKey names a stored scan by its content, so storing the same scan twice is harmless.
+// A multi-page file is stored once, under its first page.
 func ScanKey(doc string, page int, sha256Hex, ext string) string {
 	ext = strings.TrimPrefix(strings.ToLower(ext), ".")
 	if ext == "" {
@@ -25,6 +26,21 @@ func ScanKey(doc string, page int, sha256Hex, ext string) string {
 // TextKey names version v of a page's recognised text.
 func TextKey(doc string, page, version int) string {
 	return fmt.Sprintf("%s/%04d/v%d.txt", doc, page, version)
+}
+
+// HOCRKey names version v of a page's hOCR.
+func HOCRKey(doc string, page, version int) string {
+	return fmt.Sprintf("%s/%04d/v%d.hocr", doc, page, version)
+}
+
+// ALTOKey names version v of a page's ALTO XML.
+func ALTOKey(doc string, page, version int) string {
+	return fmt.Sprintf("%s/%04d/v%d.alto.xml", doc, page, version)
+}
+
+// PDFKey names version v of a page's one-page searchable PDF.
+func PDFKey(doc string, page, version int) string {
+	return fmt.Sprintf("%s/%04d/v%d.pdf", doc, page, version)
 }
 
 // ProvenanceKey names version v of a page's provenance record.

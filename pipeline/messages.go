@@ -32,11 +32,14 @@ func (r ObjectRef) validate(what string) error {
 
 // OCRJob asks for one page to be recognised. Published by upload (and reprocess) on SubjectOCR.
 type OCRJob struct {
-	Doc       string    `json:"doc"`
-	Page      int       `json:"page"`
-	Version   int       `json:"version"`
-	Scan      ObjectRef `json:"scan"`
-	FileName  string    `json:"file_name"`
+	Doc      string    `json:"doc"`
+	Page     int       `json:"page"`
+	Version  int       `json:"version"`
+	Scan     ObjectRef `json:"scan"`
+	FileName string    `json:"file_name"`
+	// FilePage is the page's place in a multi-page scan file (PDF, TIFF), from 1; 0 for a
+	// file that is one page. The pages of one file share its stored scan.
+	FilePage  int       `json:"file_page,omitempty"`
 	Source    string    `json:"source"`
 	Date      string    `json:"date,omitempty"`
 	Languages []string  `json:"languages"`
@@ -57,6 +60,9 @@ func (j OCRJob) Validate() error {
 	if err := j.Scan.validate("scan"); err != nil {
 		return err
 	}
+	if j.FilePage < 0 || j.FilePage > MaxPages {
+		return fmt.Errorf("file page %d: want 0 to %d", j.FilePage, MaxPages)
+	}
 	if j.Date != "" {
 		if _, err := ParseDate(j.Date); err != nil {
 			return err
@@ -74,18 +80,55 @@ type OCRInfo struct {
 	EngineVersion  string    `json:"engine_version"`
 	Languages      []string  `json:"languages"`
 	MeanConfidence float64   `json:"mean_confidence"` // 0-100, mean of word confidences
-	DPI            int       `json:"dpi"`             // resolution recognition assumed
-	Worker         string    `json:"worker"`          // worker ID, "<host>-<pid>"
-	DurationMS     int64     `json:"duration_ms"`     // recognition time alone
+	Words          int       `json:"words"`
+	DPI            int       `json:"dpi"`           // resolution recognition assumed
+	PSM            int       `json:"psm,omitempty"` // Tesseract page segmentation mode of the kept reading
+	Worker         string    `json:"worker"`        // worker ID, "<host>-<pid>"
+	DurationMS     int64     `json:"duration_ms"`   // recognition time alone (every attempt)
 	Recognised     time.Time `json:"recognised"`
+	// Orientation is what orientation detection found, when it ran.
+	Orientation *Orientation `json:"orientation,omitempty"`
+	// Preprocessing lists what was done to the image before the kept reading, in order.
+	Preprocessing []Step `json:"preprocessing,omitempty"`
+	// Attempts are the readings made, in order, when more than one was: a page read with
+	// low confidence is read again another way and the better reading kept.
+	Attempts []Attempt `json:"attempts,omitempty"`
+	// InputTextLayer is true when the scan is a PDF page that already carried text; the
+	// page was recognised from its image all the same.
+	InputTextLayer bool `json:"input_text_layer,omitempty"`
+}
+
+// Step is one thing done to a page image before recognition, with its parameters.
+type Step struct {
+	Name   string            `json:"name"`
+	Params map[string]string `json:"params,omitempty"`
+}
+
+// Orientation is how the scan lay and what was done about it.
+type Orientation struct {
+	Rotated    int     `json:"rotated_deg"` // clockwise rotation applied: 0, 90, 180 or 270
+	Confidence float64 `json:"confidence"`  // the detector's confidence in the page's orientation
+	Script     string  `json:"script,omitempty"`
+}
+
+// Attempt is one reading of a page.
+type Attempt struct {
+	Config         string  `json:"config"` // e.g. "binarize=sauvola psm=3"
+	MeanConfidence float64 `json:"mean_confidence"`
+	Words          int     `json:"words"`
+	DurationMS     int64   `json:"duration_ms"`
+	Kept           bool    `json:"kept"`
 }
 
 // MetadataJob asks for a recognised page's provenance to be recorded. Published by the OCR
 // worker on SubjectMetadata after the text is stored.
 type MetadataJob struct {
 	OCRJob
-	Text ObjectRef `json:"text"`
-	OCR  OCRInfo   `json:"ocr"`
+	Text ObjectRef  `json:"text"`
+	HOCR *ObjectRef `json:"hocr,omitempty"`
+	ALTO *ObjectRef `json:"alto,omitempty"`
+	PDF  *ObjectRef `json:"pdf,omitempty"`
+	OCR  OCRInfo    `json:"ocr"`
 }
 
 // Validate checks a job from the wire before any work is done on it.
@@ -95,6 +138,13 @@ func (j MetadataJob) Validate() error {
 	}
 	if err := j.Text.validate("text"); err != nil {
 		return err
+	}
+	for what, r := range map[string]*ObjectRef{"hocr": j.HOCR, "alto": j.ALTO, "pdf": j.PDF} {
+		if r != nil {
+			if err := r.validate(what); err != nil {
+				return err
+			}
+		}
 	}
 	if j.OCR.Engine == "" {
 		return errors.New("ocr engine missing")
@@ -114,11 +164,41 @@ type Provenance struct {
 	Source   string    `json:"source"`
 	Date     string    `json:"date,omitempty"`
 	FileName string    `json:"file_name"`
-	Created  time.Time `json:"created"` // RFC 3339 UTC
+	FilePage int       `json:"file_page,omitempty"` // as in OCRJob
+	Created  time.Time `json:"created"`             // RFC 3339 UTC
 	Scan     ObjectRef `json:"scan"`
 	Text     ObjectRef `json:"text"`
-	OCR      OCRInfo   `json:"ocr"`
+	// HOCR, ALTO and PDF are the page's other outputs: hOCR and ALTO XML (word boxes and
+	// confidences) and a one-page PDF of the image with the text as an invisible layer.
+	HOCR *ObjectRef `json:"hocr,omitempty"`
+	ALTO *ObjectRef `json:"alto,omitempty"`
+	PDF  *ObjectRef `json:"pdf,omitempty"`
+	OCR  OCRInfo    `json:"ocr"`
 }
+
+// Outputs lists the record's stored outputs by format: "text", and "hocr", "alto" and "pdf"
+// where the page has them.
+func (p Provenance) Outputs() map[string]ObjectRef {
+	out := map[string]ObjectRef{FormatText: p.Text}
+	if p.HOCR != nil {
+		out[FormatHOCR] = *p.HOCR
+	}
+	if p.ALTO != nil {
+		out[FormatALTO] = *p.ALTO
+	}
+	if p.PDF != nil {
+		out[FormatPDF] = *p.PDF
+	}
+	return out
+}
+
+// Output formats.
+const (
+	FormatText = "text"
+	FormatHOCR = "hocr"
+	FormatALTO = "alto"
+	FormatPDF  = "pdf"
+)
 
 // DocumentStatus is a document's entry in KVStatus.
 type DocumentStatus struct {
@@ -143,6 +223,7 @@ type PageStatus struct {
 	// can be recognised again (reprocess) even when no provenance record exists.
 	ScanKey   string    `json:"scan_key,omitempty"`
 	ScanBytes int64     `json:"scan_bytes,omitempty"`
+	FilePage  int       `json:"file_page,omitempty"` // as in OCRJob
 	Updated   time.Time `json:"updated"`
 }
 

@@ -31,6 +31,8 @@ type benchOptions struct {
 	cpuProfile      string
 	memory          bool
 	memoryPages     int
+	fidelity        bool
+	corpus          string
 }
 
 // benchSeed makes the generated pages the same from run to run (4: the issue that asked).
@@ -39,7 +41,7 @@ const benchSeed = 4
 func newBenchCmd(g *globals) *cobra.Command {
 	var o benchOptions
 	cmd := &cobra.Command{
-		Use:   "bench [--pages N | --pages-from DIR] [--jobs N] [--skip-ocrmypdf] [--overhead-samples K] [--smoke] [--json] [--cpuprofile FILE] [--memory [--memory-pages N]]",
+		Use:   "bench [--pages N | --pages-from DIR] [--jobs N] [--skip-ocrmypdf] [--overhead-samples K] [--smoke] [--json] [--cpuprofile FILE] [--memory [--memory-pages N]] [--fidelity [--corpus DIR]]",
 		Short: "Measure the pipeline against parallel tesseract and OCRmyPDF on the same pages",
 		Long: `Measures, in one run on the same pages:
   (a) plain 'tesseract PAGE stdout' over every page, OMP_THREAD_LIMIT=1, --jobs processes at a time;
@@ -61,7 +63,14 @@ nothing about speed. A benchmark, not a test: it asserts no speed.
 --memory measures memory instead: a separate 'colophon worker ocr --concurrency 1' process
 reads --memory-pages pages (the --pages pages over and over) and its resident set
 (/proc/PID/status VmRSS) is read when idle after 1, 50, 100, 200 and 500 pages; it prints the
-curve and the ratio after 500 pages / after 50 (target: at most 1.2). With --smoke: 3 pages.`,
+curve and the ratio after 500 pages / after 50 (target: at most 1.2). With --smoke: 3 pages.
+
+--fidelity measures reading instead: plain 'tesseract FILE stdout -l eng' against the pipeline
+(upload, OCR worker with its cleanup, orientation and second readings, verified get), page by
+page, on the real scans in --corpus and on pages rendered from bundled texts, clean and degraded
+(speckle, skew, blur, low contrast, turned 90 and 180 degrees, heavy JPEG, all at once). It
+prints each page's character error rate and seconds for both, totals per set and per
+degradation, and the targets. With --smoke: 2 small pages, no corpus.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := cmd.Flags()
@@ -98,6 +107,9 @@ curve and the ratio after 500 pages / after 50 (target: at most 1.2). With --smo
 			if o.memory {
 				return runMemoryBench(cmd.Context(), g, wg, o)
 			}
+			if o.fidelity {
+				return runFidelityBench(cmd.Context(), g, wg, o, benchCommandLine(f))
+			}
 			rep, ocrErr, err := runBench(cmd.Context(), g, wg, o, benchCommandLine(f))
 			if err != nil {
 				return err
@@ -127,6 +139,8 @@ curve and the ratio after 500 pages / after 50 (target: at most 1.2). With --smo
 	fl.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fl.BoolVar(&o.memory, "memory", false, "instead: the resident memory of one OCR worker process over --memory-pages pages (the --pages pages, cycled)")
 	fl.IntVar(&o.memoryPages, "memory-pages", 500, "with --memory: pages to push through the worker")
+	fl.BoolVar(&o.fidelity, "fidelity", false, "instead: character error rate and seconds a page of plain tesseract against the pipeline, on real and degraded pages")
+	fl.StringVar(&o.corpus, "corpus", filepath.Join("..", "shared", "corpus"), "with --fidelity: real scans with ground truth (X.gt.txt beside X); skipped when absent")
 	fl.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of this process during the pipeline's throughput run to FILE")
 	return cmd
 }
@@ -362,4 +376,78 @@ func runMemoryBench(ctx context.Context, g, workerG *globals, o benchOptions) er
 	fmt.Fprintf(g.stdout, "OCR worker resident memory: %s, %d distinct pages (%dx%d px) cycled, one recognition at a time\n%s",
 		set.Source, len(set.Pages), set.Pages[0].Width, set.Pages[0].Height, rep)
 	return nil
+}
+
+// runFidelityBench has plain tesseract and the pipeline read the same real and degraded
+// pages, and reports how well and how fast each did.
+func runFidelityBench(ctx context.Context, g, workerG *globals, o benchOptions, command string) error {
+	if o.jobs < 1 {
+		return errors.New("--jobs must be 1 or more")
+	}
+	pages, err := bench.FidelityPages(o.corpus, bench.FidelityPagesOptions{Smoke: o.smoke})
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "colophon-bench-fidelity-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	st, err := startInprocStack(ctx, workerG, inprocOptions{dataDir: filepath.Join(work, "stack"), concurrency: o.jobs})
+	if err != nil {
+		return err
+	}
+	defer st.Stop()
+	c, b, err := st.client(ctx, g, "colophon-bench-fidelity")
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	run := "fid-" + time.Now().UTC().Format("20060102-150405")
+	// Each page is a document of its own, uploaded from a file named as the page is.
+	read := func(ctx context.Context, p bench.FidelityPage) (string, error) {
+		dir, err := os.MkdirTemp(work, "page-")
+		if err != nil {
+			return "", err
+		}
+		defer os.RemoveAll(dir)
+		path := filepath.Join(dir, p.FileName)
+		if err := os.WriteFile(path, p.File, 0o644); err != nil {
+			return "", err
+		}
+		r, err := bench.RunDocument(ctx, c, run+"-"+docSafe(p.Set+"-"+p.Name), "colophon bench --fidelity", []string{path})
+		if err != nil {
+			return "", err
+		}
+		return string(r.Pages[0].Text), nil
+	}
+	if err := os.MkdirAll(filepath.Join(work, "files"), 0o755); err != nil {
+		return err
+	}
+	g.log.Info("bench: fidelity", "pages", len(pages), "jobs", o.jobs)
+	rep, err := bench.RunFidelity(ctx, pages, read, bench.FidelityOptions{Jobs: o.jobs, Dir: filepath.Join(work, "files"), Smoke: o.smoke, Command: command})
+	if err != nil && !errors.Is(err, bench.ErrFidelityFailed) {
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		if werr := enc.Encode(rep); werr != nil {
+			return werr
+		}
+	} else if werr := rep.Write(g.stdout); werr != nil {
+		return werr
+	}
+	return err
+}
+
+// docSafe turns a name into document ID characters.
+func docSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			return r
+		}
+		return '-'
+	}, s)
 }

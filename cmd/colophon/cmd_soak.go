@@ -171,11 +171,13 @@ func auditDoc(ctx context.Context, c *client.Client, store *objectstore.Store, d
 	if err != nil {
 		return err
 	}
-	count := func(keys []string, page int) int {
+	// A page's texts are its .txt objects (beside them are its other outputs, hOCR, ALTO
+	// and PDF); its records are every object it has in the provenance bucket.
+	count := func(keys []string, page int, suffix string) int {
 		n := 0
 		prefix := fmt.Sprintf("%s/%04d/", doc, page)
 		for _, k := range keys {
-			if strings.HasPrefix(k, prefix) {
+			if strings.HasPrefix(k, prefix) && strings.HasSuffix(k, suffix) {
 				n++
 			}
 		}
@@ -188,7 +190,7 @@ func auditDoc(ctx context.Context, c *client.Client, store *objectstore.Store, d
 		}
 	}
 	for _, p := range st.PageStates {
-		nt, nr := count(texts, p.Page), count(records, p.Page)
+		nt, nr := count(texts, p.Page, ".txt"), count(records, p.Page, "")
 		switch {
 		case p.State == pipeline.StateFailed:
 			rep.Failed++

@@ -166,8 +166,13 @@ func allDone(e *env, doc string, n int) bool {
 	return true
 }
 
-// assertOneOfEach checks every page has exactly one text and one provenance record, and
-// that get verifies them all.
+// outputKeys are the keys of version v of a page's outputs, in the order the store lists them.
+func outputKeys(doc string, page, v int) []string {
+	return []string{pipeline.ALTOKey(doc, page, v), pipeline.HOCRKey(doc, page, v), pipeline.PDFKey(doc, page, v), pipeline.TextKey(doc, page, v)}
+}
+
+// assertOneOfEach checks every page has exactly one set of outputs (text, hOCR, ALTO, PDF)
+// and one provenance record, and that get verifies them all.
 func assertOneOfEach(t *testing.T, e *env, doc string, pages int) {
 	t.Helper()
 	ctx := context.Background()
@@ -179,7 +184,7 @@ func assertOneOfEach(t *testing.T, e *env, doc string, pages int) {
 		want := make([]string, 0, pages)
 		for n := 1; n <= pages; n++ {
 			if bucket == pipeline.BucketTexts {
-				want = append(want, pipeline.TextKey(doc, n, 1))
+				want = append(want, outputKeys(doc, n, 1)...)
 			} else {
 				want = append(want, pipeline.ProvenanceKey(doc, n, 1))
 			}

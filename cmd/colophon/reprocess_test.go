@@ -98,7 +98,7 @@ func (e *env) rpStatus(doc string) client.Report {
 	return decodeJSON[client.Report](e.t, e.mustRun("status", doc, "--json").stdout)
 }
 
-// rpCheckOneReading: each page recognised once, with one text and one record, v1.
+// rpCheckOneReading: each page recognised once, with one set of outputs and one record, v1.
 func (e *env) rpCheckOneReading(doc string, npages int) {
 	e.t.Helper()
 	for p := 1; p <= npages; p++ {
@@ -108,7 +108,7 @@ func (e *env) rpCheckOneReading(doc string, npages int) {
 	}
 	var wantTexts, wantRecs []string
 	for p := 1; p <= npages; p++ {
-		wantTexts = append(wantTexts, pipeline.TextKey(doc, p, 1))
+		wantTexts = append(wantTexts, outputKeys(doc, p, 1)...)
 		wantRecs = append(wantRecs, pipeline.ProvenanceKey(doc, p, 1))
 	}
 	if got := rpKeys(e.rpObjects(pipeline.BucketTexts, doc)); !slices.Equal(got, wantTexts) {
@@ -333,7 +333,7 @@ func TestReprocess(t *testing.T) {
 	var wantTexts, wantRecs []string
 	for p := 1; p <= 2; p++ {
 		for v := 1; v <= 2; v++ {
-			wantTexts = append(wantTexts, pipeline.TextKey("again", p, v))
+			wantTexts = append(wantTexts, outputKeys("again", p, v)...)
 			wantRecs = append(wantRecs, pipeline.ProvenanceKey("again", p, v))
 		}
 		if n := e.rpOCRRuns("again", p); n != 2 {

@@ -1,10 +1,8 @@
 package bench
 
 import (
-	"image"
-	"runtime"
+	"context"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/colophon-archive/colophon/internal/tesseract"
@@ -39,27 +37,13 @@ type timedRecognizer struct {
 	cpu *RecognitionCPU
 }
 
-// Recognize runs the engine locked to its thread (a cgo call stays on its thread anyway)
-// and counts that thread's CPU time.
-func (t *timedRecognizer) Recognize(img *image.Gray, dpi int, langs []string) (tesseract.Result, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	before, errB := threadCPUTime()
-	res, err := t.Recognizer.Recognize(img, dpi, langs)
-	after, errA := threadCPUTime()
-	if errB == nil && errA == nil {
-		t.cpu.mu.Lock()
-		t.cpu.total += after - before
-		t.cpu.pages++
-		t.cpu.mu.Unlock()
-	}
+// Read runs the engine and counts the CPU time its thread spent on the page (every reading
+// of it, when the worker reads a page twice).
+func (t *timedRecognizer) Read(ctx context.Context, p tesseract.Page) (tesseract.Result, error) {
+	res, err := t.Recognizer.Read(ctx, p)
+	t.cpu.mu.Lock()
+	t.cpu.total += res.CPU
+	t.cpu.pages++
+	t.cpu.mu.Unlock()
 	return res, err
-}
-
-func threadCPUTime() (time.Duration, error) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_THREAD, &ru); err != nil {
-		return 0, err
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
 }

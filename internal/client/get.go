@@ -15,7 +15,7 @@ import (
 // PageText is a page's text, verified against its provenance record.
 type PageText struct {
 	Page   int
-	Text   []byte
+	Text   []byte // the output's bytes: the text, or the hOCR or PDF asked for
 	Record pipeline.Provenance
 }
 
@@ -149,6 +149,18 @@ func pageKeyPrefix(doc string, page int) string {
 // the SHA-256 in its provenance record. It returns text only when every page asked for
 // verifies; otherwise a *VerifyError naming each page that did not.
 func (c *Client) Text(ctx context.Context, doc string, page int) ([]PageText, error) {
+	return c.Output(ctx, doc, page, pipeline.FormatText)
+}
+
+// Output is Text for any output format (pipeline.FormatText, FormatHOCR, FormatALTO,
+// FormatPDF). A
+// page recorded without that output is a verification problem like a missing text.
+func (c *Client) Output(ctx context.Context, doc string, page int, format string) ([]PageText, error) {
+	switch format {
+	case pipeline.FormatText, pipeline.FormatHOCR, pipeline.FormatALTO, pipeline.FormatPDF:
+	default:
+		return nil, fmt.Errorf("unknown output format %q: want %s, %s, %s or %s", format, pipeline.FormatText, pipeline.FormatHOCR, pipeline.FormatALTO, pipeline.FormatPDF)
+	}
 	recs, err := c.Records(ctx, doc, page)
 	verr := &VerifyError{Doc: doc}
 	if err != nil {
@@ -158,16 +170,21 @@ func (c *Client) Text(ctx context.Context, doc string, page int) ([]PageText, er
 	}
 	var out []PageText
 	for _, rec := range recs {
-		obj, err := c.store.Get(ctx, rec.Text.Bucket, rec.Text.Key)
+		ref, ok := rec.Outputs()[format]
+		if !ok {
+			verr.Problems = append(verr.Problems, fmt.Sprintf("page %d: recorded without %s output (recognised before Colophon made it; `colophon reprocess %s --page %d` makes it)", rec.Page, format, doc, rec.Page))
+			continue
+		}
+		obj, err := c.store.Get(ctx, ref.Bucket, ref.Key)
 		if errors.Is(err, objectstore.ErrNotFound) {
-			verr.Problems = append(verr.Problems, fmt.Sprintf("page %d: text %s is missing from the store", rec.Page, rec.Text.Key))
+			verr.Problems = append(verr.Problems, fmt.Sprintf("page %d: %s %s is missing from the store", rec.Page, format, ref.Key))
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("page %d: %w", rec.Page, err)
 		}
-		if got := objectstore.SHA256(obj.Data); got != rec.Text.SHA256 {
-			verr.Problems = append(verr.Problems, fmt.Sprintf("page %d: text checksum mismatch: provenance record says %s, store has %s", rec.Page, rec.Text.SHA256, got))
+		if got := objectstore.SHA256(obj.Data); got != ref.SHA256 {
+			verr.Problems = append(verr.Problems, fmt.Sprintf("page %d: %s checksum mismatch: provenance record says %s, store has %s", rec.Page, format, ref.SHA256, got))
 			continue
 		}
 		out = append(out, PageText{Page: rec.Page, Text: obj.Data, Record: rec})

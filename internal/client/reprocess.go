@@ -121,6 +121,7 @@ func (c *Client) reprocessPage(ctx context.Context, d pipeline.DocumentStatus, p
 		Version:   p.Version + 1,
 		Scan:      scan,
 		FileName:  p.FileName,
+		FilePage:  p.FilePage,
 		Source:    d.Source,
 		Date:      d.Date,
 		Languages: langs,

@@ -23,7 +23,8 @@ const DefaultMaxFileBytes = 256 << 20
 // MaxSourceBytes bounds --source.
 const MaxSourceBytes = 1024
 
-// UploadRequest is one document: its files are its pages, in order.
+// UploadRequest is one document: its files are its pages, in order; a PDF or multi-page
+// TIFF gives as many consecutive pages as it holds.
 type UploadRequest struct {
 	Doc          string // empty: a new ID is made
 	Source       string
@@ -36,9 +37,10 @@ type UploadRequest struct {
 
 // PageResult says what upload did with one page.
 type PageResult struct {
-	Page  int
-	File  string
-	State pipeline.PageState
+	Page     int
+	File     string
+	FilePage int // the page's place in a multi-page file, from 1; 0 for a one-page file
+	State    pipeline.PageState
 	// Error is why the page was refused; the page is failed in the status bucket too.
 	Error string
 	// Unchanged is true when the page already held this very scan: nothing new was queued.
@@ -125,22 +127,62 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (UploadResult, e
 	if err != nil {
 		return UploadResult{}, err
 	}
+	files, err := planFiles(ctx, req)
+	if err != nil {
+		return UploadResult{Doc: req.Doc}, err
+	}
+	total := 0
+	for _, f := range files {
+		total += f.pages
+	}
+	if total > pipeline.MaxPages {
+		return UploadResult{Doc: req.Doc}, fmt.Errorf("%d pages in %d files: at most %d pages in one document", total, len(files), pipeline.MaxPages)
+	}
 	res := UploadResult{Doc: req.Doc}
-	if err := c.putDocument(ctx, req); err != nil {
+	if err := c.putDocument(ctx, req, total); err != nil {
 		return res, err
 	}
-	for i, f := range req.Files {
-		pr, err := c.uploadPage(ctx, req, i+1, f)
+	page := 1
+	for _, f := range files {
+		prs, err := c.uploadFile(ctx, req, page, f)
+		res.Pages = append(res.Pages, prs...)
 		if err != nil {
 			return res, err
 		}
-		res.Pages = append(res.Pages, pr)
+		page += f.pages
 	}
 	return res, nil
 }
 
+// fileplan is one file of an upload: how many pages it holds, or why it is refused (it
+// then stands for one failed page).
+type fileplan struct {
+	path    string
+	pages   int
+	refusal string
+}
+
+// planFiles reads every file once to count its pages, so the document's page count is
+// known before its first page is queued.
+func planFiles(ctx context.Context, req UploadRequest) ([]fileplan, error) {
+	out := make([]fileplan, 0, len(req.Files))
+	for i, f := range req.Files {
+		p := fileplan{path: f, pages: 1}
+		_, n, refusal, err := readScan(ctx, f, req.MaxFileBytes, req.MaxPixels)
+		if err != nil {
+			return nil, fmt.Errorf("file %d (%s): %w", i+1, f, err)
+		}
+		if refusal == "" {
+			p.pages = n
+		}
+		p.refusal = refusal
+		out = append(out, p)
+	}
+	return out, nil
+}
+
 // putDocument writes the document's entry, or checks an existing one agrees.
-func (c *Client) putDocument(ctx context.Context, req UploadRequest) error {
+func (c *Client) putDocument(ctx context.Context, req UploadRequest, pages int) error {
 	d, err := c.status.Document(ctx, req.Doc)
 	switch {
 	case errors.Is(err, bus.ErrNoDocument):
@@ -149,57 +191,113 @@ func (c *Client) putDocument(ctx context.Context, req UploadRequest) error {
 		return err
 	case d.Source != req.Source || d.Date != req.Date:
 		return fmt.Errorf("document %s exists with source %q and date %q; upload with the same, or use another --doc", req.Doc, d.Source, d.Date)
-	case len(req.Files) <= d.Pages && slices.Equal(d.Languages, req.Languages):
+	case pages <= d.Pages && slices.Equal(d.Languages, req.Languages):
 		return nil // an upload again of pages it already has
 	}
-	d.Pages = max(d.Pages, len(req.Files))
+	d.Pages = max(d.Pages, pages)
 	d.Languages = req.Languages
 	return c.status.PutDocument(ctx, d)
 }
 
-func (c *Client) uploadPage(ctx context.Context, req UploadRequest, page int, path string) (PageResult, error) {
-	name := filepath.Base(path)
-	pr := PageResult{Page: page, File: path}
-	data, refusal, err := readScan(path, req.MaxFileBytes, req.MaxPixels)
-	if err != nil {
-		return pr, fmt.Errorf("page %d (%s): %w", page, path, err)
+// uploadFile uploads one file as pages first, first+1, ...: one page for an image, one for
+// each page of a PDF or multi-page TIFF. The file is stored once, under its first page.
+func (c *Client) uploadFile(ctx context.Context, req UploadRequest, first int, plan fileplan) ([]PageResult, error) {
+	path, name := plan.path, filepath.Base(plan.path)
+	if plan.refusal != "" {
+		pr, err := c.refusePage(ctx, req, first, path, plan.refusal)
+		return []PageResult{pr}, err
 	}
-	if refusal != "" {
-		pr.State, pr.Error = pipeline.StateFailed, fmt.Sprintf("page %d (%s): %s", page, name, refusal)
-		_, err := c.status.UpdatePage(ctx, req.Doc, page, func(p *pipeline.PageStatus, found bool) error {
-			if found && p.State != pipeline.StateFailed && p.ScanSHA256 != "" {
-				// Done or under way with a good scan: a bad file does not undo that.
-				pr.State, pr.Error = p.State, ""
-				return fmt.Errorf("page %d (%s): %s; the page keeps its earlier scan", page, name, refusal)
-			}
-			// The version stays: no job is queued for this file (0 on a page never queued).
-			p.FileName, p.State, p.Error, p.ScanSHA256, p.ScanKey, p.ScanBytes = name, pipeline.StateFailed, pr.Error, "", "", 0
-			return nil
-		})
-		return pr, err
+	data, n, refusal, err := readScan(ctx, path, req.MaxFileBytes, req.MaxPixels)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("page %d (%s): %w", first, path, err)
+	case refusal != "":
+		pr, err := c.refusePage(ctx, req, first, path, refusal)
+		return []PageResult{pr}, err
+	case n != plan.pages:
+		return nil, fmt.Errorf("page %d (%s): the file changed during the upload (%d pages, then %d)", first, path, plan.pages, n)
 	}
 	info, _ := imageinfo.Inspect(data, imageinfo.Limits{MaxPixels: req.MaxPixels})
 	sum := objectstore.SHA256(data)
-	job := pipeline.OCRJob{
-		Doc:     req.Doc,
-		Page:    page,
-		Version: 1,
-		Scan: pipeline.ObjectRef{
-			Bucket: pipeline.BucketScans,
-			Key:    pipeline.ScanKey(req.Doc, page, sum, imageinfo.Ext(info.Format)),
-			SHA256: sum,
-			Bytes:  int64(len(data)),
-		},
-		FileName:  name,
-		Source:    req.Source,
-		Date:      req.Date,
-		Languages: req.Languages,
-		Submitted: time.Now().UTC(),
+	scan := pipeline.ObjectRef{
+		Bucket: pipeline.BucketScans,
+		Key:    pipeline.ScanKey(req.Doc, first, sum, imageinfo.Ext(info.Format)),
+		SHA256: sum,
+		Bytes:  int64(len(data)),
 	}
+	stored := false
+	store := func() error {
+		if stored {
+			return nil
+		}
+		meta := map[string]string{
+			pipeline.MetaSHA256:   sum,
+			pipeline.MetaDoc:      req.Doc,
+			pipeline.MetaPage:     fmt.Sprint(first),
+			pipeline.MetaSource:   req.Source,
+			pipeline.MetaDate:     req.Date,
+			pipeline.MetaFileName: name,
+		}
+		if err := c.store.Put(ctx, scan.Bucket, scan.Key, data, imageinfo.ContentType(info.Format), meta); err != nil {
+			return fmt.Errorf("page %d (%s): store scan: %w", first, path, err)
+		}
+		stored = true
+		return nil
+	}
+	var out []PageResult
+	for k := 1; k <= n; k++ {
+		job := pipeline.OCRJob{
+			Doc:       req.Doc,
+			Page:      first + k - 1,
+			Version:   1,
+			Scan:      scan,
+			FileName:  name,
+			Source:    req.Source,
+			Date:      req.Date,
+			Languages: req.Languages,
+			Submitted: time.Now().UTC(),
+		}
+		if n > 1 {
+			job.FilePage = k
+		}
+		pr, err := c.queuePage(ctx, job, path, store)
+		out = append(out, pr)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
 
+// refusePage records a file that is not a usable scan as a failed page, with the reason.
+func (c *Client) refusePage(ctx context.Context, req UploadRequest, page int, path, refusal string) (PageResult, error) {
+	name := filepath.Base(path)
+	pr := PageResult{Page: page, File: path}
+	pr.State, pr.Error = pipeline.StateFailed, fmt.Sprintf("page %d (%s): %s", page, name, refusal)
+	_, err := c.status.UpdatePage(ctx, req.Doc, page, func(p *pipeline.PageStatus, found bool) error {
+		if found && p.State != pipeline.StateFailed && p.ScanSHA256 != "" {
+			// Done or under way with a good scan: a bad file does not undo that.
+			pr.State, pr.Error = p.State, ""
+			return fmt.Errorf("page %d (%s): %s; the page keeps its earlier scan", page, name, refusal)
+		}
+		// The version stays: no job is queued for this file (0 on a page never queued).
+		p.FileName, p.State, p.Error, p.ScanSHA256, p.ScanKey, p.ScanBytes = name, pipeline.StateFailed, pr.Error, "", "", 0
+		return nil
+	})
+	return pr, err
+}
+
+// queuePage claims job's page and queues its OCR job, storing the scan first (store) when
+// the page needs it.
+func (c *Client) queuePage(ctx context.Context, job pipeline.OCRJob, path string, store func() error) (PageResult, error) {
+	page, name, sum := job.Page, job.FileName, job.Scan.SHA256
+	pr := PageResult{Page: page, File: path, FilePage: job.FilePage}
+	if job.FilePage > 0 {
+		name = fmt.Sprintf("%s, page %d", job.FileName, job.FilePage)
+	}
 	// Claim the page first, so two uploads cannot give one page two different scans.
 	publish := true
-	_, err = c.status.UpdatePage(ctx, req.Doc, page, func(p *pipeline.PageStatus, found bool) error {
+	_, err := c.status.UpdatePage(ctx, job.Doc, page, func(p *pipeline.PageStatus, found bool) error {
 		publish, pr.State, pr.Unchanged, job.Version = true, "", false, 1
 		switch {
 		case !found:
@@ -215,7 +313,7 @@ func (c *Client) uploadPage(ctx context.Context, req UploadRequest, page int, pa
 			}
 			return fmt.Errorf("page %d (%s): document %s already has a different scan as page %d (%s, sha256 %s), and a page's scan is never replaced; "+
 				"nothing was stored for this page. Upload to another --doc for a different document, or run `colophon reprocess %s --page %d` to recognise the stored scan again",
-				page, name, req.Doc, page, held, p.ScanSHA256, req.Doc, page)
+				page, name, job.Doc, page, held, p.ScanSHA256, job.Doc, page)
 		case p.State == pipeline.StateDone:
 			// The same scan, already recognised and recorded: nothing to do.
 			pr.State, pr.Unchanged, publish = p.State, true, false
@@ -232,8 +330,8 @@ func (c *Client) uploadPage(ctx context.Context, req UploadRequest, page int, pa
 			pr.State, pr.Unchanged, publish = p.State, true, false
 			return bus.ErrUnchanged
 		}
-		p.FileName, p.State, p.Error, p.Version = name, pipeline.StateQueued, "", job.Version
-		p.ScanSHA256, p.ScanKey, p.ScanBytes = sum, job.Scan.Key, job.Scan.Bytes
+		p.FileName, p.State, p.Error, p.Version = job.FileName, pipeline.StateQueued, "", job.Version
+		p.ScanSHA256, p.ScanKey, p.ScanBytes, p.FilePage = sum, job.Scan.Key, job.Scan.Bytes, job.FilePage
 		return nil
 	})
 	if err != nil {
@@ -242,16 +340,8 @@ func (c *Client) uploadPage(ctx context.Context, req UploadRequest, page int, pa
 	if !publish {
 		return pr, nil
 	}
-	meta := map[string]string{
-		pipeline.MetaSHA256:   sum,
-		pipeline.MetaDoc:      req.Doc,
-		pipeline.MetaPage:     fmt.Sprint(page),
-		pipeline.MetaSource:   req.Source,
-		pipeline.MetaDate:     req.Date,
-		pipeline.MetaFileName: name,
-	}
-	if err := c.store.Put(ctx, job.Scan.Bucket, job.Scan.Key, data, imageinfo.ContentType(info.Format), meta); err != nil {
-		return pr, fmt.Errorf("page %d (%s): store scan: %w", page, path, err)
+	if err := store(); err != nil {
+		return pr, err
 	}
 	msg, err := pipeline.Encode(job)
 	if err != nil {
@@ -268,31 +358,36 @@ func (c *Client) uploadPage(ctx context.Context, req UploadRequest, page int, pa
 	return pr, nil
 }
 
-// readScan reads a file and decides whether it is a scan we can take. A file that cannot be
-// read is an error; a file that is not a usable scan gives a refusal reason.
-func readScan(path string, maxBytes, maxPixels int64) (data []byte, refusal string, err error) {
+// readScan reads a file and decides whether it is a scan we can take, and how many pages
+// it holds. A file that cannot be read is an error; a file that is not a usable scan gives
+// a refusal reason.
+func readScan(ctx context.Context, path string, maxBytes, maxPixels int64) (data []byte, pages int, refusal string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, "", err
+		return nil, 0, "", err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, "", err
+		return nil, 0, "", err
 	}
 	if st.Size() > maxBytes {
-		return nil, fmt.Sprintf("file is %d bytes, over the %d-byte limit", st.Size(), maxBytes), nil
+		return nil, 0, fmt.Sprintf("file is %d bytes, over the %d-byte limit", st.Size(), maxBytes), nil
 	}
 	// Read one byte past the limit in case the file grew since Stat.
 	data, err = io.ReadAll(io.LimitReader(f, maxBytes+1))
 	if err != nil {
-		return nil, "", fmt.Errorf("read: %w", err)
+		return nil, 0, "", fmt.Errorf("read: %w", err)
 	}
 	if int64(len(data)) > maxBytes {
-		return nil, fmt.Sprintf("file is over the %d-byte limit", maxBytes), nil
+		return nil, 0, fmt.Sprintf("file is over the %d-byte limit", maxBytes), nil
 	}
-	if _, err := imageinfo.Inspect(data, imageinfo.Limits{MaxPixels: maxPixels}); err != nil {
-		return nil, err.Error(), nil
+	n, _, err := imageinfo.Count(ctx, data, imageinfo.Limits{MaxPixels: maxPixels})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, 0, "", ctx.Err()
+		}
+		return nil, 0, err.Error(), nil
 	}
-	return data, "", nil
+	return data, n, "", nil
 }

@@ -62,7 +62,7 @@ func TestReadOutputs(t *testing.T) {
 	img, dpi, truth := samplePage(t)
 	e := New("eng")
 	defer e.Close()
-	r, err := e.Read(context.Background(), Page{Image: img, DPI: dpi, HOCR: true, PDF: true, Title: "doc page 1"})
+	r, err := e.Read(context.Background(), Page{Image: img, DPI: dpi, HOCR: true, ALTO: true, PDF: true, Title: "doc page 1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +92,13 @@ func TestReadOutputs(t *testing.T) {
 	if words < r.Words || !bytes.Contains(r.HOCR, []byte("x_wconf")) {
 		t.Errorf("hOCR has %d words (text has %d) or no confidences", words, r.Words)
 	}
+	// ALTO: well-formed, one String element per word, ids unique and numbered by page.
+	if n, err := countElements(r.ALTO, "String"); err != nil || n != r.Words {
+		t.Errorf("ALTO: %d words (text %d), %v", n, r.Words, err)
+	}
+	if !bytes.Contains(r.ALTO, []byte(`ID="p1_string_0"`)) {
+		t.Error("ALTO ids not numbered by page")
+	}
 	// PDF: one page, the text layer in it (the glyphless font), the title.
 	if !bytes.HasPrefix(r.PDF, []byte("%PDF-")) || !bytes.Contains(r.PDF, []byte("/Type /Page\n")) ||
 		!bytes.Contains(r.PDF, []byte("GlyphLessFont")) || !bytes.HasSuffix(bytes.TrimSpace(r.PDF), []byte("%%EOF")) {
@@ -99,8 +106,8 @@ func TestReadOutputs(t *testing.T) {
 	}
 	// Asked for nothing more, nothing more is made.
 	r2, err := e.Read(context.Background(), Page{Image: img, DPI: dpi})
-	if err != nil || r2.HOCR != nil || r2.PDF != nil || r2.Text != r.Text {
-		t.Errorf("plain read: hOCR %d bytes, PDF %d bytes, same text %v, %v", len(r2.HOCR), len(r2.PDF), r2.Text == r.Text, err)
+	if err != nil || r2.HOCR != nil || r2.ALTO != nil || r2.PDF != nil || r2.Text != r.Text {
+		t.Errorf("plain read: hOCR %d bytes, ALTO %d, PDF %d, same text %v, %v", len(r2.HOCR), len(r2.ALTO), len(r2.PDF), r2.Text == r.Text, err)
 	}
 }
 
@@ -161,5 +168,24 @@ func TestReadCancel(t *testing.T) {
 	r, err := e.Read(context.Background(), Page{Image: img, DPI: dpi})
 	if err != nil || textmetrics.CER(r.Text, truth) > 0.01 {
 		t.Fatalf("after a cancelled read: %v, CER %.4f", err, textmetrics.CER(r.Text, truth))
+	}
+}
+
+// countElements counts the elements of a local name in a well-formed XML document.
+func countElements(doc []byte, name string) (int, error) {
+	dec := xml.NewDecoder(bytes.NewReader(doc))
+	dec.Strict = true
+	n := 0
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == name {
+			n++
+		}
 	}
 }

@@ -56,6 +56,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"image"
@@ -248,6 +249,8 @@ type Result struct {
 	Words          int
 	// HOCR is the page as an hOCR document (word boxes and confidences), when asked for.
 	HOCR []byte
+	// ALTO is the page as an ALTO XML document (v3), when asked for.
+	ALTO []byte
 	// PDF is a one-page PDF of the image with the text as an invisible layer, when asked for.
 	PDF []byte
 	// CPU is the processor time the engine's thread spent on the page.
@@ -271,11 +274,12 @@ type Page struct {
 	Langs []string // Tesseract language codes; empty keeps the engine's current ones
 	PSM   PageSegMode
 	HOCR  bool // also produce Result.HOCR
-	// Number is the page's number in its document, from 1: hOCR numbers its element ids
-	// by it, so the pages of a document join into one hOCR document. 0 counts as 1.
+	ALTO  bool // also produce Result.ALTO
+	// Number is the page's number in its document, from 1: hOCR and ALTO number their
+	// element ids by it, so a document's pages join into one document. 0 counts as 1.
 	Number int
 	PDF    bool   // also produce Result.PDF
-	Title  string // the PDF's title
+	Title  string // the PDF's title, the ALTO's file name
 }
 
 // Recognize reads a grey page image assumed to be at dpi; langs as in Page.
@@ -374,6 +378,17 @@ func (e *Engine) read(p Page, psm PageSegMode, flag *C.int, pdfDir string) (Resu
 		res.HOCR = hocrDocument(C.GoString(t))
 		C.TessDeleteText(t)
 	}
+	if p.ALTO {
+		t := C.TessBaseAPIGetAltoText(e.api, C.int(max(p.Number, 1)-1))
+		if t == nil {
+			return Result{}, errors.New("tesseract produced no ALTO")
+		}
+		// Tesseract numbers ALTO ids from 0 on every page; the page's number in front keeps
+		// them unique when a document's pages are joined.
+		page := strings.ReplaceAll(C.GoString(t), ` ID="`, fmt.Sprintf(` ID="p%d_`, max(p.Number, 1)))
+		res.ALTO = altoDocument(page, p.Title)
+		C.TessDeleteText(t)
+	}
 	if p.PDF {
 		if res.PDF, err = e.renderPDF(pix, p.Image, p.Title, pdfDir); err != nil {
 			return Result{}, err
@@ -447,6 +462,34 @@ func bilevel(img *image.Gray) bool {
 		}
 	}
 	return true
+}
+
+// altoDocument wraps Tesseract's ALTO for one page in the document Tesseract's own ALTO
+// renderer writes around it.
+func altoDocument(page, title string) []byte {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
+<alto xmlns="http://www.loc.gov/standards/alto/ns-v3#" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.loc.gov/standards/alto/ns-v3# http://www.loc.gov/alto/v3/alto-3-0.xsd">
+	<Description>
+		<MeasurementUnit>pixel</MeasurementUnit>
+		<sourceImageInformation>
+			<fileName>`)
+	_ = xml.EscapeText(&b, []byte(title))
+	b.WriteString(`</fileName>
+		</sourceImageInformation>
+		<OCRProcessing ID="OCR_0">
+			<ocrProcessingStep>
+				<processingSoftware>
+					<softwareName>tesseract ` + Version() + `</softwareName>
+				</processingSoftware>
+			</ocrProcessingStep>
+		</OCRProcessing>
+	</Description>
+	<Layout>
+`)
+	b.WriteString(page)
+	b.WriteString("\t</Layout>\n</alto>\n")
+	return []byte(b.String())
 }
 
 // hocrDocument wraps Tesseract's hOCR for one page in the document head Tesseract's own

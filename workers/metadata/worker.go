@@ -152,23 +152,43 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger
 	w.reportComplete(ctx, job.Doc)
 }
 
-func (w *Worker) process(ctx context.Context, job pipeline.MetadataJob, log *slog.Logger) (rec pipeline.Provenance, skipped string, err error) {
+// checkOutput fetches a stored output and checks it hashes to what the job says; it
+// returns its size.
+func (w *Worker) checkOutput(ctx context.Context, name string, ref pipeline.ObjectRef, log *slog.Logger) (int64, error) {
 	var obj objectstore.Object
-	err = bus.Retry(ctx, w.cfg.retry, log, "fetch text", func(ctx context.Context) error {
+	err := bus.Retry(ctx, w.cfg.retry, log, "fetch "+name, func(ctx context.Context) error {
 		var err error
-		obj, err = w.store.Get(ctx, job.Text.Bucket, job.Text.Key)
+		obj, err = w.store.Get(ctx, ref.Bucket, ref.Key)
 		if errors.Is(err, objectstore.ErrNotFound) {
-			return bus.Permanent(fmt.Errorf("text %s is missing from the store", job.Text.Key))
+			return bus.Permanent(fmt.Errorf("%s %s is missing from the store", name, ref.Key))
 		}
 		return err
 	})
 	if err != nil {
-		return rec, "", err
+		return 0, err
 	}
-	// Recomputed here, not taken from the OCR worker's word: the record vouches for the
-	// bytes that are actually in the store.
-	if got := objectstore.SHA256(obj.Data); got != job.Text.SHA256 {
-		return rec, "", bus.Permanent(fmt.Errorf("text %s checksum mismatch: OCR worker stored %s, store has %s", job.Text.Key, job.Text.SHA256, got))
+	if got := objectstore.SHA256(obj.Data); got != ref.SHA256 {
+		return 0, bus.Permanent(fmt.Errorf("%s %s checksum mismatch: OCR worker stored %s, store has %s", name, ref.Key, ref.SHA256, got))
+	}
+	return int64(len(obj.Data)), nil
+}
+
+func (w *Worker) process(ctx context.Context, job pipeline.MetadataJob, log *slog.Logger) (rec pipeline.Provenance, skipped string, err error) {
+	// Each output's hash is recomputed here, not taken from the OCR worker's word: the record
+	// vouches for the bytes that are actually in the store.
+	outputs := []struct {
+		name string
+		ref  *pipeline.ObjectRef
+	}{{pipeline.FormatText, &job.Text}, {pipeline.FormatHOCR, job.HOCR}, {pipeline.FormatALTO, job.ALTO}, {pipeline.FormatPDF, job.PDF}}
+	for _, o := range outputs {
+		if o.ref == nil {
+			continue
+		}
+		n, err := w.checkOutput(ctx, o.name, *o.ref, log)
+		if err != nil {
+			return rec, "", err
+		}
+		o.ref.Bytes = n
 	}
 	rec = pipeline.Provenance{
 		Doc:      job.Doc,
@@ -177,12 +197,15 @@ func (w *Worker) process(ctx context.Context, job pipeline.MetadataJob, log *slo
 		Source:   job.Source,
 		Date:     job.Date,
 		FileName: job.FileName,
+		FilePage: job.FilePage,
 		Created:  w.cfg.now().UTC().Truncate(time.Second),
 		Scan:     job.Scan,
 		Text:     job.Text,
+		HOCR:     job.HOCR,
+		ALTO:     job.ALTO,
+		PDF:      job.PDF,
 		OCR:      job.OCR,
 	}
-	rec.Text.Bytes = int64(len(obj.Data))
 	data, err := pipeline.Encode(rec)
 	if err != nil {
 		return rec, "", err

@@ -40,11 +40,14 @@ type Status interface {
 	FailPage(ctx context.Context, doc string, page, version int, reason string) error
 }
 
-// Recognizer reads one page. Each worker goroutine owns one.
+// Recognizer reads one page at a time. Each worker goroutine owns one.
 type Recognizer interface {
 	// Load prepares the model, so the first page does not pay for it.
 	Load() error
-	Recognize(img *image.Gray, dpi int, langs []string) (tesseract.Result, error)
+	// Read recognises a page; it stops when ctx ends.
+	Read(ctx context.Context, p tesseract.Page) (tesseract.Result, error)
+	// Orientation says how the page lies.
+	Orientation(ctx context.Context, img *image.Gray, dpi int) (tesseract.Orientation, error)
 	Close() error
 }
 
@@ -70,6 +73,9 @@ type config struct {
 	pageTimeout time.Duration
 	retry       bus.RetryPolicy
 	newEngine   func() Recognizer
+	preprocess  bool    // clean scans before recognition
+	orient      bool    // detect orientation and turn pages upright
+	retryBelow  float64 // read again when mean confidence is under this; 0: never
 }
 
 // Option configures a Worker.
@@ -106,6 +112,18 @@ func WithPageTimeout(d time.Duration) Option { return func(c *config) { c.pageTi
 // WithRetry sets how long store and NATS calls are retried within one delivery.
 func WithRetry(p bus.RetryPolicy) Option { return func(c *config) { c.retry = p } }
 
+// WithPreprocessing turns the cleanup before recognition (border removal, normalisation,
+// deskew, binarisation, despeckle) on or off; default on.
+func WithPreprocessing(on bool) Option { return func(c *config) { c.preprocess = on } }
+
+// WithOrientation turns orientation detection (pages turned 90, 180 or 270 degrees) on or
+// off; default on.
+func WithOrientation(on bool) Option { return func(c *config) { c.orient = on } }
+
+// WithRetryBelow sets the mean word confidence under which a page is read a second time,
+// another way, keeping the better reading; default DefaultRetryBelow, 0 for never.
+func WithRetryBelow(conf float64) Option { return func(c *config) { c.retryBelow = conf } }
+
 // WithRecognizer replaces Tesseract, for tests of the worker's own logic.
 func WithRecognizer(newEngine func() Recognizer) Option {
 	return func(c *config) { c.newEngine = newEngine }
@@ -121,6 +139,9 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 		pageTimeout: DefaultPageTimeout,
 		retry:       bus.DefaultRetry,
 		newEngine:   func() Recognizer { return tesseract.New("eng") },
+		preprocess:  true,
+		orient:      true,
+		retryBelow:  DefaultRetryBelow,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -218,7 +239,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, s *slot, log *sl
 		}
 		p.State, p.Version, p.ScanSHA256, p.Error = pipeline.StateOCR, job.Version, job.Scan.SHA256, ""
 		// The status points at the scan the current version reads, whoever queued it.
-		p.ScanKey, p.ScanBytes = job.Scan.Key, job.Scan.Bytes
+		p.ScanKey, p.ScanBytes, p.FilePage = job.Scan.Key, job.Scan.Bytes, job.FilePage
 		if p.FileName == "" {
 			p.FileName = job.FileName
 		}
@@ -267,8 +288,15 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 	if got := objectstore.SHA256(obj.Data); got != job.Scan.SHA256 {
 		return info, bus.Permanent(fmt.Errorf("scan %s checksum mismatch: job says %s, store has %s", job.Scan.Key, job.Scan.SHA256, got))
 	}
-	img, hdr, err := imageinfo.Decode(obj.Data, imageinfo.Limits{MaxPixels: w.cfg.maxPixels})
+	// A page of a multi-page file is its place in it; pages of single-image files are 0.
+	img, hdr, err := imageinfo.DecodePage(ctx, obj.Data, max(job.FilePage, 1)-1, imageinfo.Limits{MaxPixels: w.cfg.maxPixels})
 	if err != nil {
+		if ctx.Err() != nil {
+			return info, ctx.Err()
+		}
+		if job.FilePage > 0 {
+			err = fmt.Errorf("page %d of the file: %w", job.FilePage, err)
+		}
 		return info, bus.Permanent(err)
 	}
 	obj.Data = nil // the decoded image is all we need from here on
@@ -278,41 +306,43 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 	}
 
 	t0 := time.Now()
-	res, err := s.recognize(img, dpi, job.Languages, w.cfg.pageTimeout)
-	recog := time.Since(t0)
+	r, err := s.readPage(ctx, log, img, dpi, job.Page, job.Languages, fmt.Sprintf("%s page %d", job.Doc, job.Page))
 	if err != nil {
+		if ctx.Err() != nil {
+			return info, ctx.Err()
+		}
 		return info, bus.Permanent(err)
 	}
+	info = r.info
+	info.Engine, info.EngineVersion, info.Languages = tesseract.Name, w.engineVer, job.Languages
+	info.DPI, info.Worker, info.Recognised = dpi, w.cfg.id, t0.UTC()
+	info.InputTextLayer = hdr.TextLayer
 
-	text := []byte(res.Text)
-	ref := pipeline.ObjectRef{
-		Bucket: pipeline.BucketTexts,
-		Key:    pipeline.TextKey(job.Doc, job.Page, job.Version),
-		SHA256: objectstore.SHA256(text),
-		Bytes:  int64(len(text)),
+	outputs := []struct {
+		format, key, contentType string
+		data                     []byte
+	}{
+		{pipeline.FormatText, pipeline.TextKey(job.Doc, job.Page, job.Version), "text/plain; charset=utf-8", []byte(r.res.Text)},
+		{pipeline.FormatHOCR, pipeline.HOCRKey(job.Doc, job.Page, job.Version), "text/html; charset=utf-8", r.res.HOCR},
+		{pipeline.FormatALTO, pipeline.ALTOKey(job.Doc, job.Page, job.Version), "application/xml", r.res.ALTO},
+		{pipeline.FormatPDF, pipeline.PDFKey(job.Doc, job.Page, job.Version), "application/pdf", r.res.PDF},
 	}
-	meta := map[string]string{
-		pipeline.MetaSHA256: ref.SHA256,
-		pipeline.MetaDoc:    job.Doc,
-		pipeline.MetaPage:   fmt.Sprint(job.Page),
+	refs := map[string]*pipeline.ObjectRef{}
+	for _, o := range outputs {
+		if o.data == nil && o.format != pipeline.FormatText {
+			continue
+		}
+		ref := pipeline.ObjectRef{Bucket: pipeline.BucketTexts, Key: o.key, SHA256: objectstore.SHA256(o.data), Bytes: int64(len(o.data))}
+		meta := map[string]string{pipeline.MetaSHA256: ref.SHA256, pipeline.MetaDoc: job.Doc, pipeline.MetaPage: fmt.Sprint(job.Page)}
+		err = bus.Retry(ctx, w.cfg.retry, log, "store "+o.format, func(ctx context.Context) error {
+			return w.store.Put(ctx, ref.Bucket, ref.Key, o.data, o.contentType, meta)
+		})
+		if err != nil {
+			return info, err
+		}
+		refs[o.format] = &ref
 	}
-	err = bus.Retry(ctx, w.cfg.retry, log, "store text", func(ctx context.Context) error {
-		return w.store.Put(ctx, ref.Bucket, ref.Key, text, "text/plain; charset=utf-8", meta)
-	})
-	if err != nil {
-		return info, err
-	}
-	info = pipeline.OCRInfo{
-		Engine:         tesseract.Name,
-		EngineVersion:  w.engineVer,
-		Languages:      job.Languages,
-		MeanConfidence: res.MeanConfidence,
-		DPI:            dpi,
-		Worker:         w.cfg.id,
-		DurationMS:     recog.Milliseconds(),
-		Recognised:     t0.UTC(),
-	}
-	mj := pipeline.MetadataJob{OCRJob: job, Text: ref, OCR: info}
+	mj := pipeline.MetadataJob{OCRJob: job, Text: *refs[pipeline.FormatText], HOCR: refs[pipeline.FormatHOCR], ALTO: refs[pipeline.FormatALTO], PDF: refs[pipeline.FormatPDF], OCR: info}
 	data, err := pipeline.Encode(mj)
 	if err != nil {
 		return info, err
@@ -360,37 +390,3 @@ func (s *slot) loadEngine() Recognizer {
 }
 
 func (s *slot) close() { _ = s.engine.Close() }
-
-// recognize runs the engine with a time limit. Tesseract cannot be interrupted through
-// gosseract, so a page over the limit is failed at the limit and its engine abandoned to
-// finish (and be freed) in the background, while a fresh engine takes the slot: the page
-// gets its answer on time and the worker keeps its concurrency. The abandoned run still
-// uses a core until Tesseract returns.
-func (s *slot) recognize(img *image.Gray, dpi int, langs []string, limit time.Duration) (tesseract.Result, error) {
-	type outcome struct {
-		res tesseract.Result
-		err error
-	}
-	done := make(chan outcome, 1)
-	engine := s.engine
-	go func() {
-		res, err := engine.Recognize(img, dpi, langs)
-		done <- outcome{res, err}
-	}()
-	timer := time.NewTimer(limit)
-	defer timer.Stop()
-	select {
-	case o := <-done:
-		if o.err != nil {
-			return o.res, fmt.Errorf("cannot read image: %w", o.err)
-		}
-		return o.res, nil
-	case <-timer.C:
-		go func() {
-			<-done
-			_ = engine.Close()
-		}()
-		s.engine = s.loadEngine()
-		return tesseract.Result{}, fmt.Errorf("recognition exceeded the per-page time limit of %s", limit)
-	}
-}

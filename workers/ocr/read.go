@@ -1,0 +1,261 @@
+package ocr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"maps"
+	"time"
+
+	"github.com/colophon-archive/colophon/internal/preprocess"
+	"github.com/colophon-archive/colophon/internal/tesseract"
+	"github.com/colophon-archive/colophon/pipeline"
+)
+
+// Reading a page: clean the scan (preprocess) and recognise it. When Tesseract is unsure of
+// the result, detect the page's orientation and read it again turned upright, and if still
+// unsure read it another way; the best reading is kept. Every step, parameter and reading
+// goes in the record.
+
+// MinOrientationConfidence is the orientation detector's confidence above which a page is
+// turned. On pages of text it reads 10 to 18 (upright or not); below 2 it is a guess, and
+// turning a page on a guess would ruin a page that was upright.
+const MinOrientationConfidence = 2.0
+
+// DefaultRetryBelow is the mean word confidence under which a page is looked at again.
+// Clean upright pages read at 90 and more; a page under 70 lies on its side or upside down
+// (it reads as garbage at 30 to 50), or has lost words to its cleanup or its layout.
+const DefaultRetryBelow = 70.0
+
+// readConfig is one way of reading a page: how it is binarised and how Tesseract finds
+// its layout.
+type readConfig struct {
+	binarization preprocess.Binarization
+	psm          tesseract.PageSegMode
+}
+
+func (c readConfig) String() string {
+	return fmt.Sprintf("binarize=%s psm=%d", c.binarization, c.psm)
+}
+
+// The first reading, and the second for a page the first was unsure of: one global
+// threshold for the whole (background-normalised) page, which keeps thin and faint strokes
+// Sauvola's local thresholds can break.
+var (
+	firstRead  = readConfig{preprocess.Sauvola, tesseract.PSMAuto}
+	secondRead = readConfig{preprocess.Otsu, tesseract.PSMAuto}
+)
+
+// reading is the kept reading of a page and how it was made.
+type reading struct {
+	res  tesseract.Result
+	info pipeline.OCRInfo // the fields about this reading: confidence, words, PSM, steps, attempts, orientation, duration
+}
+
+// readPage reads a decoded scan. Errors are the page's fault (bad image, over its time
+// limit) unless ctx ended.
+func (s *slot) readPage(ctx context.Context, log *slog.Logger, img *image.Gray, dpi, number int, langs []string, title string) (reading, error) {
+	var r reading
+	ctx, cancel := context.WithTimeout(ctx, s.w.cfg.pageTimeout)
+	defer cancel()
+	t0 := time.Now()
+	err := s.withEngine(ctx, func(e Recognizer) error {
+		var err error
+		r, err = s.read(ctx, log, e, img, dpi, number, langs, title)
+		return err
+	})
+	// Recognition time is all of the page's image work: cleanup, orientation, readings.
+	r.info.DurationMS = time.Since(t0).Milliseconds()
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		return r, fmt.Errorf("recognition exceeded the per-page time limit of %s", s.w.cfg.pageTimeout)
+	}
+	return r, err
+}
+
+// candidate is one reading of the page.
+type candidate struct {
+	res     tesseract.Result
+	steps   []pipeline.Step
+	attempt pipeline.Attempt
+	rotate  int         // clockwise quarter turns applied before cleanup, in degrees
+	cfg     readConfig  // how it was read
+	page    *image.Gray // the cleaned page it was read from
+}
+
+func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, img *image.Gray, dpi, number int, langs []string, title string) (reading, error) {
+	var r reading
+	try := func(rotate int, c readConfig) (candidate, error) {
+		cand := candidate{rotate: rotate, cfg: c}
+		page := img
+		if rotate != 0 {
+			var err error
+			if page, err = preprocess.RotateOrth(img, rotate); err != nil {
+				return cand, fmt.Errorf("turn page upright: %w", err)
+			}
+		}
+		page, steps, err := s.clean(page, dpi, c.binarization)
+		if err != nil {
+			return cand, err
+		}
+		t0 := time.Now()
+		res, err := e.Read(ctx, tesseract.Page{Image: page, DPI: dpi, Langs: langs, PSM: c.psm, HOCR: true, ALTO: true, Number: number, PDF: true, Title: title})
+		cand.res, cand.steps, cand.page = res, steps, page
+		cand.attempt = pipeline.Attempt{Config: c.String(), MeanConfidence: res.MeanConfidence, Words: res.Words, DurationMS: time.Since(t0).Milliseconds()}
+		if rotate != 0 {
+			cand.attempt.Config = fmt.Sprintf("rotate=%d %s", rotate, cand.attempt.Config)
+		}
+		if err != nil {
+			return cand, fmt.Errorf("cannot read image: %w", err)
+		}
+		return cand, nil
+	}
+	// A page with no words is unsure too, unless it is blank: cleanup leaves a blank page
+	// as it is, doing no step.
+	unsure := func(c candidate) bool {
+		if s.w.cfg.retryBelow <= 0 {
+			return false
+		}
+		if c.res.Words == 0 {
+			return len(c.steps) > 0 || !s.w.cfg.preprocess
+		}
+		return c.res.MeanConfidence < s.w.cfg.retryBelow
+	}
+
+	// Most pages are upright and clean: one reading, and no orientation detection, which
+	// costs half a reading. A page read with low confidence is looked at again: turned
+	// upright if it lies on its side or upside down, read another way if it does not.
+	best, err := try(0, firstRead)
+	if err != nil {
+		return r, err
+	}
+	cands := []*candidate{&best}
+	keep := func(c candidate) {
+		cands = append(cands, &c)
+		if better(c.res, best.res) {
+			best = c
+		}
+	}
+	if unsure(best) && s.w.cfg.orient {
+		o, err := s.orientation(ctx, log, e, best.page, dpi)
+		if err != nil {
+			return r, err
+		}
+		r.info.Orientation = o
+		if o != nil && o.Rotated != 0 {
+			c, err := try(o.Rotated, firstRead)
+			if err != nil {
+				return r, err
+			}
+			keep(c)
+		}
+	}
+	if unsure(best) {
+		c, err := try(best.rotate, secondRead)
+		if err != nil {
+			return r, err
+		}
+		keep(c)
+	}
+
+	r.res, r.info.Preprocessing, r.info.PSM = best.res, best.steps, int(best.cfg.psm)
+	if best.rotate != 0 {
+		r.info.Preprocessing = append([]pipeline.Step{{Name: "rotate", Params: map[string]string{"clockwise_deg": fmt.Sprint(best.rotate)}}}, r.info.Preprocessing...)
+	}
+	if r.info.Orientation != nil && best.rotate == 0 {
+		r.info.Orientation.Rotated = 0 // detected, but the page read better as it lay
+	}
+	if len(cands) > 1 {
+		for _, c := range cands {
+			a := c.attempt
+			a.Kept = c.attempt.Config == best.attempt.Config
+			r.info.Attempts = append(r.info.Attempts, a)
+		}
+		log.Info("page read again", "kept", best.attempt.Config, "readings", len(cands),
+			"first_confidence", fmt.Sprintf("%.1f", cands[0].attempt.MeanConfidence), "kept_confidence", fmt.Sprintf("%.1f", best.attempt.MeanConfidence))
+	}
+	r.info.MeanConfidence, r.info.Words = r.res.MeanConfidence, r.res.Words
+	return r, nil
+}
+
+// better reports whether reading a beats reading b: more sure of its words, without having
+// found markedly fewer of them (a reading of three confident words is not a better reading
+// of a page of three hundred).
+func better(a, b tesseract.Result) bool {
+	if b.Words == 0 {
+		return a.Words > 0
+	}
+	if float64(a.Words) < 0.7*float64(b.Words) {
+		return false
+	}
+	return a.MeanConfidence > b.MeanConfidence
+}
+
+// orientation detects how the (cleaned) page lies. It returns the rotation to apply in
+// Rotated only when the detector is confident; nil when the page has too little text to
+// tell.
+func (s *slot) orientation(ctx context.Context, log *slog.Logger, e Recognizer, page *image.Gray, dpi int) (*pipeline.Orientation, error) {
+	o, err := e.Orientation(ctx, page, dpi)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		log.Info("orientation not detected; page read as it lies", pipeline.LogError, err)
+		return nil, nil
+	}
+	rec := &pipeline.Orientation{Confidence: o.Confidence, Script: o.Script}
+	if o.Confidence >= MinOrientationConfidence {
+		rec.Rotated = o.Rotate
+	}
+	return rec, nil
+}
+
+// clean preprocesses the page with the given binarisation, unless preprocessing is off.
+func (s *slot) clean(img *image.Gray, dpi int, b preprocess.Binarization) (*image.Gray, []pipeline.Step, error) {
+	if !s.w.cfg.preprocess {
+		return img, nil, nil
+	}
+	out, steps, err := preprocess.Clean(img, dpi, preprocess.WithBinarization(b))
+	if err != nil {
+		return nil, nil, fmt.Errorf("preprocess page: %w", err)
+	}
+	rec := make([]pipeline.Step, len(steps))
+	for i, st := range steps {
+		rec[i] = pipeline.Step{Name: st.Name, Params: maps.Clone(st.Params)}
+	}
+	return out, rec, nil
+}
+
+// withEngine runs f with the slot's engine. f must stop when ctx ends; Tesseract stops at
+// the next word, but not inside layout analysis, so an engine that has not returned a
+// grace period after ctx ended is abandoned to finish (and be freed) in the background,
+// and a fresh engine takes the slot: the page gets its answer on time and the worker keeps
+// its concurrency.
+func (s *slot) withEngine(ctx context.Context, f func(Recognizer) error) error {
+	done := make(chan error, 1)
+	engine := s.engine
+	go func() { done <- f(engine) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	grace := time.NewTimer(abandonGrace)
+	defer grace.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-grace.C:
+		go func() {
+			<-done
+			_ = engine.Close()
+		}()
+		s.log.Warn("OCR engine did not stop in time; replaced", "grace", abandonGrace.String())
+		s.engine = s.loadEngine()
+		return ctx.Err()
+	}
+}
+
+// abandonGrace is how long an engine has to stop after its page's time is up.
+var abandonGrace = 10 * time.Second
