@@ -547,8 +547,21 @@ func (e *Engine) Orientation(ctx context.Context, img *image.Gray, dpi int) (Ori
 			return
 		}
 		defer C.pixDestroy(&pix)
-		C.TessBaseAPISetImage2(e.osdAPI, pix)
-		C.TessBaseAPISetSourceResolution(e.osdAPI, C.int(dpi))
+		// Orientation shows in the shapes of whole letters, which osdDPI keeps; layout
+		// analysis on fewer pixels costs a fraction of a full-size page.
+		in, res := pix, dpi
+		if dpi > osdDPI {
+			scale := C.l_float32(float64(osdDPI) / float64(dpi))
+			small := C.pixScale(pix, scale, scale)
+			if small == nil {
+				err = errors.New("no memory to scale the page")
+				return
+			}
+			defer C.pixDestroy(&small)
+			in, res = small, osdDPI
+		}
+		C.TessBaseAPISetImage2(e.osdAPI, in)
+		C.TessBaseAPISetSourceResolution(e.osdAPI, C.int(res))
 		defer C.TessBaseAPIClear(e.osdAPI)
 		var deg C.int
 		var conf, sconf C.float
@@ -566,6 +579,10 @@ func (e *Engine) Orientation(ctx context.Context, img *image.Gray, dpi int) (Ori
 	}
 	return o, nil
 }
+
+// osdDPI is the resolution orientation detection works at: pages scanned finer are scaled
+// down to it first.
+const osdDPI = 150
 
 // loadOSD makes the orientation instance; on the engine's thread.
 func (e *Engine) loadOSD() error {
