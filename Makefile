@@ -4,7 +4,7 @@
 GO        ?= go
 BIN       := bin/colophon
 # Packages with goroutines of their own: run under the race detector too.
-RACE_PKGS := ./internal/bus/... ./internal/devstack/... ./internal/client/... ./workers/... ./cmd/...
+RACE_PKGS := ./internal/bus/... ./internal/devstack/... ./internal/client/... ./internal/tesseract/... ./workers/... ./cmd/...
 
 export OMP_THREAD_LIMIT := 1
 
@@ -25,7 +25,8 @@ demo: build
 
 # Measures the pipeline against parallel tesseract and OCRmyPDF on the same 20 full pages
 # (docs/benchmarks.md); installs OCRmyPDF and img2pdf first. Several minutes. Extra flags:
-# make bench BENCH_ARGS="--pages 50 --cpuprofile bench.pprof".
+# make bench BENCH_ARGS="--pages 50 --cpuprofile bench.pprof"; BENCH_ARGS=--fidelity for
+# reading quality against plain tesseract, BENCH_ARGS=--memory for an OCR worker's memory.
 BENCH_ARGS ?=
 bench:
 	@scripts/install-deps --bench
@@ -34,7 +35,7 @@ bench:
 
 # Fuzz targets for every decoder of outside input, each run briefly on every test run.
 FUZZ_TARGETS := ./pipeline:FuzzDecodeOCRJob ./pipeline:FuzzDecodeMetadataJob ./pipeline:FuzzValidateDocID \
-                ./internal/imageinfo:FuzzInspect ./internal/imageinfo:FuzzDecode
+                ./internal/imageinfo:FuzzInspect ./internal/imageinfo:FuzzDecode ./internal/imageinfo:FuzzCountTIFF
 # A count, not a duration: with a duration, go test -fuzz can fail with "context deadline
 # exceeded" when a fuzz worker answers late at the deadline on a loaded machine (seen in CI).
 FUZZ_TIME    ?= 200000x

@@ -170,3 +170,22 @@ func TestBenchMemorySmoke(t *testing.T) {
 		t.Errorf("sampled after %v pages, want 1,2,3\n%s", pages, out)
 	}
 }
+
+// TestBenchFidelitySmoke runs `colophon bench --fidelity --smoke` and checks the report
+// names both contenders' readings of both pages and the targets. It checks nothing about
+// how well either read: those figures are for docs/benchmarks.md.
+func TestBenchFidelitySmoke(t *testing.T) {
+	r := runBenchCmd(t, "--fidelity", "--smoke", "--json")
+	if r.code != 0 {
+		t.Fatalf("bench --fidelity --smoke --json: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	rep := decodeJSON[bench.FidelityReport](t, r.stdout)
+	if !rep.Smoke || len(rep.Pages) != 2 || len(rep.Targets) == 0 {
+		t.Fatalf("report: smoke %v, %d pages, %d targets", rep.Smoke, len(rep.Pages), len(rep.Targets))
+	}
+	for _, p := range rep.Pages {
+		if p.Chars == 0 || p.Tesseract.Seconds <= 0 || p.Pipeline.Seconds <= 0 || p.Tesseract.Error != "" || p.Pipeline.Error != "" {
+			t.Errorf("page %s: %+v", p.Name, p)
+		}
+	}
+}
