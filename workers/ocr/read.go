@@ -123,10 +123,26 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, img *im
 		return c.res.MeanConfidence < s.w.cfg.retryBelow
 	}
 
-	// Most pages are upright and clean: one reading, and no orientation detection, which
-	// costs half a reading. A page read with low confidence is looked at again: turned
-	// upright if it lies on its side or upside down, read another way if it does not.
-	best, err := try(0, firstRead)
+	// Most pages are upright and clean: one reading, and no orientation detection. A page
+	// read with low confidence is looked at again: turned upright if it lies on its side or
+	// upside down, read another way if it does not. A landscape page is looked at first:
+	// it is often a portrait page scanned on its side, and a reading of a page on its side
+	// is a reading wasted.
+	start, detected := 0, false
+	if s.w.cfg.orient && landscape(img) {
+		page, _, err := s.clean(img, dpi, firstRead.binarization)
+		if err != nil {
+			return r, err
+		}
+		if r.info.Orientation, err = s.orientation(ctx, log, e, page, dpi); err != nil {
+			return r, err
+		}
+		if r.info.Orientation != nil {
+			start = r.info.Orientation.Rotated
+		}
+		detected = true
+	}
+	best, err := try(start, firstRead)
 	if err != nil {
 		return r, err
 	}
@@ -137,7 +153,7 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, img *im
 			best = c
 		}
 	}
-	if unsure(best) && s.w.cfg.orient {
+	if unsure(best) && s.w.cfg.orient && !detected {
 		o, err := s.orientation(ctx, log, e, best.page, dpi)
 		if err != nil {
 			return r, err
@@ -163,8 +179,8 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, img *im
 	if best.rotate != 0 {
 		r.info.Preprocessing = append([]pipeline.Step{{Name: "rotate", Params: map[string]string{"clockwise_deg": fmt.Sprint(best.rotate)}}}, r.info.Preprocessing...)
 	}
-	if r.info.Orientation != nil && best.rotate == 0 {
-		r.info.Orientation.Rotated = 0 // detected, but the page read better as it lay
+	if r.info.Orientation != nil {
+		r.info.Orientation.Rotated = best.rotate // what was applied to the kept reading
 	}
 	if len(cands) > 1 {
 		for _, c := range cands {
@@ -190,6 +206,12 @@ func better(a, b tesseract.Result) bool {
 		return false
 	}
 	return a.MeanConfidence > b.MeanConfidence
+}
+
+// landscape reports whether a page is clearly wider than it is tall.
+func landscape(img *image.Gray) bool {
+	b := img.Bounds()
+	return b.Dx()*10 > b.Dy()*12
 }
 
 // orientation detects how the (cleaned) page lies. It returns the rotation to apply in
