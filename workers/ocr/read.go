@@ -146,9 +146,9 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, img *im
 	if err != nil {
 		return r, err
 	}
-	cands := []*candidate{&best}
+	cands := []candidate{best} // every reading, in order; best is a copy of one of them
 	keep := func(c candidate) {
-		cands = append(cands, &c)
+		cands = append(cands, c)
 		if better(c.res, best.res) {
 			best = c
 		}
