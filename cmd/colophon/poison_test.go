@@ -18,6 +18,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/colophon-archive/colophon/internal/client"
+	"github.com/colophon-archive/colophon/internal/imageinfo"
+	"github.com/colophon-archive/colophon/internal/imageinfo/imageinfotest"
 	"github.com/colophon-archive/colophon/internal/sample"
 	"github.com/colophon-archive/colophon/pipeline"
 	"github.com/colophon-archive/colophon/workers/ocr"
@@ -48,6 +50,20 @@ func TestPoisonInput(t *testing.T) {
 	rnd := rand.New(rand.NewSource(7))
 	big := make([]byte, 600<<10)
 	rnd.Read(big)
+	// Two-page files cut in half: a PDF without its cross-reference table, a TIFF whose
+	// second page directory lies past the end of the file.
+	img, _, err := imageinfo.Decode(pages[0].PNG, imageinfo.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf, err := imageinfotest.PDF([]*image.Gray{img, img}, 150)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tif, err := imageinfotest.TIFF([]*image.Gray{img, img}, 150)
+	if err != nil {
+		t.Fatal(err)
+	}
 	poison := []struct {
 		file   string
 		data   []byte
@@ -61,6 +77,8 @@ func TestPoisonInput(t *testing.T) {
 		{"archive.jpg", []byte("PK\x03\x04 a zip file pretending to be a JPEG"), "upload", "not a supported image"},
 		{"bomb.png", pngHeaderOnly(60000, 60000), "upload", "over the limit"},
 		{"huge.tif", big, "upload", "over the 524288-byte limit"},
+		{"torn.pdf", pdf[:len(pdf)/2], "upload", "corrupt or truncated"},
+		{"torn.tif", tif[:len(tif)/2], "upload", "corrupt or truncated"},
 	}
 	args := []string{"upload", "--source", "poison box", "--doc", "poison", "--wait", "--max-file-bytes", "524288", good[0]}
 	for _, p := range poison {
