@@ -266,7 +266,8 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, s *slot, log *sl
 		log.Warn("ack OCR job", pipeline.LogError, err)
 	}
 	log.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeOK, pipeline.LogDuration, time.Since(start).Milliseconds(),
-		"recognition_ms", info.DurationMS, "confidence", fmt.Sprintf("%.1f", info.MeanConfidence), "dpi", info.DPI, pipeline.LogAttempt, attempt)
+		"recognition_ms", info.DurationMS, "confidence", fmt.Sprintf("%.1f", info.MeanConfidence), "words", info.Words,
+		"readings", max(1, len(info.Attempts)), "dpi", info.DPI, pipeline.LogAttempt, attempt)
 }
 
 // process does the page's work. Errors wrapped with bus.Permanent are the page's fault;
