@@ -44,6 +44,8 @@ type OCRJob struct {
 	Date      string    `json:"date,omitempty"`
 	Languages []string  `json:"languages"`
 	Submitted time.Time `json:"submitted"`
+	// Uploader is who queued the page (upload's --uploader; default user@host).
+	Uploader string `json:"uploader,omitempty"`
 }
 
 // Validate checks a job from the wire before any work is done on it.
@@ -76,16 +78,25 @@ func (j OCRJob) MsgID() string { return OCRMsgID(j.Doc, j.Page, j.Version, j.Sca
 
 // OCRInfo says which engine read a page, how, and how sure it was.
 type OCRInfo struct {
-	Engine         string    `json:"engine"`
-	EngineVersion  string    `json:"engine_version"`
-	Languages      []string  `json:"languages"`
-	MeanConfidence float64   `json:"mean_confidence"` // 0-100, mean of word confidences
-	Words          int       `json:"words"`
-	DPI            int       `json:"dpi"`           // resolution recognition assumed
-	PSM            int       `json:"psm,omitempty"` // Tesseract page segmentation mode of the kept reading
-	Worker         string    `json:"worker"`        // worker ID, "<host>-<pid>"
-	DurationMS     int64     `json:"duration_ms"`   // recognition time alone (every attempt)
-	Recognised     time.Time `json:"recognised"`
+	Engine         string   `json:"engine"`
+	EngineVersion  string   `json:"engine_version"`
+	Languages      []string `json:"languages"`
+	MeanConfidence float64  `json:"mean_confidence"` // 0-100, mean of word confidences
+	Words          int      `json:"words"`
+	DPI            int      `json:"dpi"`            // resolution recognition assumed
+	PSM            int      `json:"psm,omitempty"`  // Tesseract page segmentation mode of the kept reading
+	Worker         string   `json:"worker"`         // worker ID, "<host>-<pid>"
+	Host           string   `json:"host,omitempty"` // the worker's host name
+	// DurationMS is the recognition time: cleanup, orientation and every reading.
+	DurationMS int64     `json:"duration_ms"`
+	Recognised time.Time `json:"recognised"` // when recognition started
+	Finished   time.Time `json:"finished,omitzero"`
+	// Models are the model files that read the page, by SHA-256.
+	Models []Model `json:"models,omitempty"`
+	// Versions of what read the page: Leptonica (the image library), gosseract, Colophon.
+	LeptonicaVersion string `json:"leptonica_version,omitempty"`
+	GosseractVersion string `json:"gosseract_version,omitempty"`
+	ColophonVersion  string `json:"colophon_version,omitempty"`
 	// Orientation is what orientation detection found, when it ran.
 	Orientation *Orientation `json:"orientation,omitempty"`
 	// Preprocessing lists what was done to the image before the kept reading, in order.
@@ -96,6 +107,13 @@ type OCRInfo struct {
 	// InputTextLayer is true when the scan is a PDF page that already carried text; the
 	// page was recognised from its image all the same.
 	InputTextLayer bool `json:"input_text_layer,omitempty"`
+}
+
+// Model is a model file, by content.
+type Model struct {
+	Name   string `json:"name"` // e.g. "eng.traineddata"
+	SHA256 string `json:"sha256"`
+	Bytes  int64  `json:"bytes"`
 }
 
 // Step is one thing done to a page image before recognition, with its parameters.
@@ -165,7 +183,9 @@ type Provenance struct {
 	Date     string    `json:"date,omitempty"`
 	FileName string    `json:"file_name"`
 	FilePage int       `json:"file_page,omitempty"` // as in OCRJob
-	Created  time.Time `json:"created"`             // RFC 3339 UTC
+	Uploader string    `json:"uploader,omitempty"`  // as in OCRJob
+	Uploaded time.Time `json:"uploaded,omitzero"`   // when the page was queued
+	Created  time.Time `json:"created"`             // RFC 3339 UTC: when the record was written
 	Scan     ObjectRef `json:"scan"`
 	Text     ObjectRef `json:"text"`
 	// HOCR, ALTO and PDF are the page's other outputs: hOCR and ALTO XML (word boxes and

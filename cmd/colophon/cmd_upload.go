@@ -89,6 +89,7 @@ is then non-zero. With --wait, follows the document until every page is done or 
 	f.StringVar(&langs, "lang", "eng", "Tesseract languages, e.g. eng or eng+fra")
 	f.BoolVar(&wait, "wait", false, "wait until every page is done or failed; exit non-zero if any failed")
 	f.Int64Var(&req.MaxFileBytes, "max-file-bytes", client.DefaultMaxFileBytes, "refuse scans larger than this")
+	f.StringVar(&req.Uploader, "uploader", client.DefaultUploader(), "who is uploading, recorded in each page's provenance")
 	return cmd
 }
 

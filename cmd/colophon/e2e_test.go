@@ -73,10 +73,22 @@ func TestEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	for i, rec := range recs {
 		for _, field := range []string{"doc", "page", "source", "date", "created", "scan.bucket", "scan.key", "scan.sha256", "scan.bytes",
-			"text.bucket", "text.key", "text.sha256", "text.bytes", "ocr.engine", "ocr.engine_version", "ocr.languages", "ocr.mean_confidence", "ocr.worker"} {
+			"text.bucket", "text.key", "text.sha256", "text.bytes", "ocr.engine", "ocr.engine_version", "ocr.languages", "ocr.mean_confidence", "ocr.worker",
+			"uploader", "uploaded", "hocr.sha256", "alto.sha256", "pdf.sha256", "ocr.host", "ocr.recognised", "ocr.finished", "ocr.models",
+			"ocr.leptonica_version", "ocr.gosseract_version", "ocr.colophon_version", "ocr.preprocessing", "ocr.words"} {
 			if _, ok := lookup(rec, field); !ok {
 				t.Errorf("record %d lacks %s", i+1, field)
 			}
+		}
+		// The model is named by its file's hash; the versions of what read the page are there.
+		if ms, _ := lookup(rec, "ocr.models"); fmt.Sprint(ms) == "" || !regexp.MustCompile(`name:eng\.traineddata sha256:[0-9a-f]{64}`).MatchString(fmt.Sprint(ms)) {
+			t.Errorf("record %d: models %v, want eng.traineddata by SHA-256", i+1, ms)
+		}
+		if v, _ := lookup(rec, "ocr.gosseract_version"); v != "v2.4.1" {
+			t.Errorf("record %d: gosseract version %v", i+1, v)
+		}
+		if v, _ := lookup(rec, "uploader"); !strings.Contains(fmt.Sprint(v), "@") {
+			t.Errorf("record %d: uploader %v, want user@host", i+1, v)
 		}
 		want := map[string]any{"doc": doc, "page": float64(i + 1), "source": "Harbor Court Tenants' Association, box 3", "date": "1974-03", "ocr.engine": "tesseract"}
 		for f, w := range want {

@@ -126,6 +126,7 @@ func (c *Client) reprocessPage(ctx context.Context, d pipeline.DocumentStatus, p
 		Date:      d.Date,
 		Languages: langs,
 		Submitted: time.Now().UTC(),
+		Uploader:  DefaultUploader(), // who queued this reading
 	}
 	if err := job.Validate(); err != nil {
 		return rp, fmt.Errorf("page %d (%s): %w", p.Page, name, err)

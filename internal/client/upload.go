@@ -1,11 +1,13 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"time"
@@ -33,6 +35,18 @@ type UploadRequest struct {
 	Files        []string
 	MaxFileBytes int64 // 0: DefaultMaxFileBytes
 	MaxPixels    int64 // 0: imageinfo.DefaultMaxPixels
+	// Uploader is who uploads, recorded in each page's provenance; empty: DefaultUploader().
+	Uploader string
+}
+
+// DefaultUploader names the person running the command: "user@host".
+func DefaultUploader() string {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	return cmp.Or(name, "unknown") + "@" + cmp.Or(host, "unknown")
 }
 
 // PageResult says what upload did with one page.
@@ -88,6 +102,12 @@ func ValidateUpload(req UploadRequest, now time.Time) (UploadRequest, error) {
 	}
 	if len(req.Languages) == 0 {
 		req.Languages = []string{"eng"}
+	}
+	if req.Uploader == "" {
+		req.Uploader = DefaultUploader()
+	}
+	if len(req.Uploader) > MaxSourceBytes || !utf8.ValidString(req.Uploader) {
+		return req, fmt.Errorf("--uploader must be valid UTF-8 of at most %d bytes", MaxSourceBytes)
 	}
 	if err := pipeline.ValidateLanguages(req.Languages); err != nil {
 		return req, err
@@ -256,6 +276,7 @@ func (c *Client) uploadFile(ctx context.Context, req UploadRequest, first int, p
 			Date:      req.Date,
 			Languages: req.Languages,
 			Submitted: time.Now().UTC(),
+			Uploader:  req.Uploader,
 		}
 		if n > 1 {
 			job.FilePage = k

@@ -3,10 +3,14 @@ package tesseract
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"image"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -187,5 +191,27 @@ func countElements(doc []byte, name string) (int, error) {
 		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == name {
 			n++
 		}
+	}
+}
+
+// TestModels checks the model a reading used is named by the SHA-256 of its file.
+func TestModels(t *testing.T) {
+	e := New("eng")
+	defer e.Close()
+	ms, err := e.Models()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || ms[0].Name != "eng.traineddata" || len(ms[0].SHA256) != 64 || ms[0].Bytes < 1<<20 {
+		t.Fatalf("models %+v", ms)
+	}
+	var dir string
+	e.do(func() { dir = e.datapath() })
+	data, err := os.ReadFile(filepath.Join(dir, "eng.traineddata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != ms[0].SHA256 || int64(len(data)) != ms[0].Bytes {
+		t.Errorf("model hash %s (%d bytes), file hashes to %x (%d bytes)", ms[0].SHA256, ms[0].Bytes, sum, len(data))
 	}
 }

@@ -231,6 +231,11 @@ func (e *Engine) Close() error {
 	return err
 }
 
+// datapath is the directory the loaded instance reads its models from; on the engine's thread.
+func (e *Engine) datapath() string {
+	return C.GoString(C.TessBaseAPIGetDatapath(e.api))
+}
+
 // loadedLanguages is what the Tesseract instance itself says it has loaded, e.g. "eng".
 func (e *Engine) loadedLanguages() string {
 	var s string

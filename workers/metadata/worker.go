@@ -198,6 +198,8 @@ func (w *Worker) process(ctx context.Context, job pipeline.MetadataJob, log *slo
 		Date:     job.Date,
 		FileName: job.FileName,
 		FilePage: job.FilePage,
+		Uploader: job.Uploader,
+		Uploaded: job.Submitted,
 		Created:  w.cfg.now().UTC().Truncate(time.Second),
 		Scan:     job.Scan,
 		Text:     job.Text,

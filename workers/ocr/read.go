@@ -50,8 +50,9 @@ var (
 
 // reading is the kept reading of a page and how it was made.
 type reading struct {
-	res  tesseract.Result
-	info pipeline.OCRInfo // the fields about this reading: confidence, words, PSM, steps, attempts, orientation, duration
+	res    tesseract.Result
+	models []pipeline.Model // the model files that read it
+	info   pipeline.OCRInfo // the fields about this reading: confidence, words, PSM, steps, attempts, orientation, duration
 }
 
 // readPage reads a decoded scan. Errors are the page's fault (bad image, over its time
@@ -192,6 +193,13 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, img *im
 			"first_confidence", fmt.Sprintf("%.1f", cands[0].attempt.MeanConfidence), "kept_confidence", fmt.Sprintf("%.1f", best.attempt.MeanConfidence))
 	}
 	r.info.MeanConfidence, r.info.Words = r.res.MeanConfidence, r.res.Words
+	ms, err := e.Models()
+	if err != nil {
+		return r, fmt.Errorf("identify the model: %w", err)
+	}
+	for _, m := range ms {
+		r.models = append(r.models, pipeline.Model{Name: m.Name, SHA256: m.SHA256, Bytes: m.Bytes})
+	}
 	return r, nil
 }
 

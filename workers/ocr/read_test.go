@@ -22,7 +22,10 @@ type scripted struct {
 	orients   int
 }
 
-func (s *scripted) Load() error  { return nil }
+func (s *scripted) Load() error { return nil }
+func (s *scripted) Models() ([]tesseract.Model, error) {
+	return []tesseract.Model{{Name: "eng.traineddata", SHA256: strings.Repeat("ab", 32), Bytes: 4}}, nil
+}
 func (s *scripted) Close() error { return nil }
 func (s *scripted) Orientation(_ context.Context, _ *image.Gray, _ int) (tesseract.Orientation, error) {
 	s.orients++
@@ -101,6 +104,9 @@ func TestRead(t *testing.T) {
 			}
 			if strings.Join(configs, "|") != strings.Join(tt.wantConfigs, "|") || (len(configs) > 0 && kept != 1) {
 				t.Errorf("attempts %+v, want configs %v with one kept", r.info.Attempts, tt.wantConfigs)
+			}
+			if len(r.models) != 1 || r.models[0].Name != "eng.traineddata" {
+				t.Errorf("models %+v", r.models)
 			}
 			for _, p := range rec.reads {
 				if !p.HOCR || !p.ALTO || !p.PDF || p.Number != 1 {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -18,7 +19,9 @@ import (
 	"github.com/colophon-archive/colophon/internal/bus"
 	"github.com/colophon-archive/colophon/internal/imageinfo"
 	"github.com/colophon-archive/colophon/internal/objectstore"
+	"github.com/colophon-archive/colophon/internal/preprocess"
 	"github.com/colophon-archive/colophon/internal/tesseract"
+	"github.com/colophon-archive/colophon/internal/version"
 	"github.com/colophon-archive/colophon/pipeline"
 )
 
@@ -48,6 +51,8 @@ type Recognizer interface {
 	Read(ctx context.Context, p tesseract.Page) (tesseract.Result, error)
 	// Orientation says how the page lies.
 	Orientation(ctx context.Context, img *image.Gray, dpi int) (tesseract.Orientation, error)
+	// Models names the model files it reads with, by SHA-256.
+	Models() ([]tesseract.Model, error)
 	Close() error
 }
 
@@ -61,6 +66,8 @@ type Worker struct {
 	exhausted func(ctx context.Context, st bus.PageFailer, log *slog.Logger) error
 	cfg       config
 	engineVer string
+	host      string
+	versions  struct{ leptonica, gosseract, colophon string }
 }
 
 type config struct {
@@ -155,6 +162,7 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 	if cfg.pageTimeout <= 0 {
 		return nil, fmt.Errorf("OCR page timeout %s: want more than zero", cfg.pageTimeout)
 	}
+	host, _ := os.Hostname() // recorded as is; empty if the system will not say
 	cons, err := b.Consumer(ctx, pipeline.StreamOCR, pipeline.ConsumerOCR)
 	if err != nil {
 		return nil, err
@@ -174,6 +182,9 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 		},
 		cfg:       cfg,
 		engineVer: tesseract.Version(),
+		host:      host,
+		versions: struct{ leptonica, gosseract, colophon string }{
+			preprocess.Version(), version.Module("github.com/otiai10/gosseract/v2"), version.Colophon()},
 	}, nil
 }
 
@@ -316,8 +327,10 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 	}
 	info = r.info
 	info.Engine, info.EngineVersion, info.Languages = tesseract.Name, w.engineVer, job.Languages
-	info.DPI, info.Worker, info.Recognised = dpi, w.cfg.id, t0.UTC()
+	info.DPI, info.Worker, info.Host, info.Recognised, info.Finished = dpi, w.cfg.id, w.host, t0.UTC(), time.Now().UTC()
+	info.LeptonicaVersion, info.GosseractVersion, info.ColophonVersion = w.versions.leptonica, w.versions.gosseract, w.versions.colophon
 	info.InputTextLayer = hdr.TextLayer
+	info.Models = r.models
 
 	outputs := []struct {
 		format, key, contentType string
