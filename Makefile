@@ -35,7 +35,8 @@ bench:
 
 # Fuzz targets for every decoder of outside input, each run briefly on every test run.
 FUZZ_TARGETS := ./pipeline:FuzzDecodeOCRJob ./pipeline:FuzzDecodeMetadataJob ./pipeline:FuzzValidateDocID \
-                ./internal/imageinfo:FuzzInspect ./internal/imageinfo:FuzzDecode ./internal/imageinfo:FuzzCountTIFF
+                ./internal/imageinfo:FuzzInspect ./internal/imageinfo:FuzzDecode ./internal/imageinfo:FuzzCountTIFF \
+                ./internal/dates:FuzzFind
 # A count, not a duration: with a duration, go test -fuzz can fail with "context deadline
 # exceeded" when a fuzz worker answers late at the deadline on a loaded machine (seen in CI).
 FUZZ_TIME    ?= 200000x

@@ -194,6 +194,17 @@ type Provenance struct {
 	ALTO *ObjectRef `json:"alto,omitempty"`
 	PDF  *ObjectRef `json:"pdf,omitempty"`
 	OCR  OCRInfo    `json:"ocr"`
+	// DatesFound are dates written in the page's text, found by the metadata worker: a
+	// help to date undated material, recorded beside Date, never in its place.
+	DatesFound []DateFound `json:"dates_found,omitempty"`
+}
+
+// DateFound is a date written in a page's text.
+type DateFound struct {
+	Page       int     `json:"page"`
+	Text       string  `json:"text"`       // the words as they stand in the text
+	Date       string  `json:"date"`       // ISO 8601: YYYY-MM-DD or YYYY-MM
+	Confidence float64 `json:"confidence"` // 0-1
 }
 
 // Outputs lists the record's stored outputs by format: "text", and "hocr", "alto" and "pdf"

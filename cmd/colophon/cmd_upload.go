@@ -22,7 +22,7 @@ func newUploadCmd(g *globals) *cobra.Command {
 		wait  bool
 	)
 	cmd := &cobra.Command{
-		Use:   "upload --source TEXT [--date DATE] [--doc ID] [--lang LANGS] [--wait] FILE...",
+		Use:   "upload --source TEXT [--date DATE] [--doc ID] [--lang LANGS] [--uploader NAME] [--wait] FILE...",
 		Short: "Store scans as one document (pages in argument order) and queue them for OCR",
 		Long: `Stores each file in the scans bucket with its SHA-256, source, date and file name, and queues one
 OCR job per page. Prints the document ID alone on stdout. A file that is not a readable scan is

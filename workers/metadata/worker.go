@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/colophon-archive/colophon/internal/bus"
+	"github.com/colophon-archive/colophon/internal/dates"
 	"github.com/colophon-archive/colophon/internal/objectstore"
 	"github.com/colophon-archive/colophon/pipeline"
 )
@@ -152,9 +153,8 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger
 	w.reportComplete(ctx, job.Doc)
 }
 
-// checkOutput fetches a stored output and checks it hashes to what the job says; it
-// returns its size.
-func (w *Worker) checkOutput(ctx context.Context, name string, ref pipeline.ObjectRef, log *slog.Logger) (int64, error) {
+// checkOutput fetches a stored output and checks it hashes to what the job says.
+func (w *Worker) checkOutput(ctx context.Context, name string, ref pipeline.ObjectRef, log *slog.Logger) ([]byte, error) {
 	var obj objectstore.Object
 	err := bus.Retry(ctx, w.cfg.retry, log, "fetch "+name, func(ctx context.Context) error {
 		var err error
@@ -165,12 +165,12 @@ func (w *Worker) checkOutput(ctx context.Context, name string, ref pipeline.Obje
 		return err
 	})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if got := objectstore.SHA256(obj.Data); got != ref.SHA256 {
-		return 0, bus.Permanent(fmt.Errorf("%s %s checksum mismatch: OCR worker stored %s, store has %s", name, ref.Key, ref.SHA256, got))
+		return nil, bus.Permanent(fmt.Errorf("%s %s checksum mismatch: OCR worker stored %s, store has %s", name, ref.Key, ref.SHA256, got))
 	}
-	return int64(len(obj.Data)), nil
+	return obj.Data, nil
 }
 
 func (w *Worker) process(ctx context.Context, job pipeline.MetadataJob, log *slog.Logger) (rec pipeline.Provenance, skipped string, err error) {
@@ -180,15 +180,19 @@ func (w *Worker) process(ctx context.Context, job pipeline.MetadataJob, log *slo
 		name string
 		ref  *pipeline.ObjectRef
 	}{{pipeline.FormatText, &job.Text}, {pipeline.FormatHOCR, job.HOCR}, {pipeline.FormatALTO, job.ALTO}, {pipeline.FormatPDF, job.PDF}}
+	var text []byte
 	for _, o := range outputs {
 		if o.ref == nil {
 			continue
 		}
-		n, err := w.checkOutput(ctx, o.name, *o.ref, log)
+		data, err := w.checkOutput(ctx, o.name, *o.ref, log)
 		if err != nil {
 			return rec, "", err
 		}
-		o.ref.Bytes = n
+		o.ref.Bytes = int64(len(data))
+		if o.name == pipeline.FormatText {
+			text = data
+		}
 	}
 	rec = pipeline.Provenance{
 		Doc:      job.Doc,
@@ -207,6 +211,9 @@ func (w *Worker) process(ctx context.Context, job pipeline.MetadataJob, log *slo
 		ALTO:     job.ALTO,
 		PDF:      job.PDF,
 		OCR:      job.OCR,
+	}
+	for _, c := range dates.Find(string(text)) {
+		rec.DatesFound = append(rec.DatesFound, pipeline.DateFound{Page: job.Page, Text: c.Text, Date: c.Date, Confidence: c.Confidence})
 	}
 	data, err := pipeline.Encode(rec)
 	if err != nil {
