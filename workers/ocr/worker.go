@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -210,6 +211,12 @@ func (w *Worker) Run(ctx context.Context) error {
 			defer s.close()
 			bus.Pull(ctx, w.consumer, w.cfg.grace, log, func(jctx context.Context, msg jetstream.Msg) {
 				w.handle(jctx, msg, s, log)
+				// A page leaves tens of MiB of garbage on the Go heap (the decoded and
+				// cleaned images, the outputs), and the heap grows to twice what a page
+				// holds before the collector runs; returned to the system now, the worker's
+				// memory between pages is the same after 500 pages as after 50. A
+				// collection of a heap this small takes a few milliseconds a page.
+				debug.FreeOSMemory()
 			})
 		}()
 	}
