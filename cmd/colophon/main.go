@@ -20,7 +20,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "colophon:", err)
 		os.Exit(1)
 	}
-	tesseract.LimitMallocArenas()
+	tesseract.MapPageBuffers()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))

@@ -4,35 +4,30 @@ package tesseract
 #include <stdlib.h> // defines __GLIBC__ on glibc
 #if defined(__GLIBC__)
 #include <malloc.h>
-static void limit_arenas(int set_arenas, int set_threshold) {
-	if (set_arenas) mallopt(M_ARENA_MAX, 2);
-	if (set_threshold) mallopt(M_MMAP_THRESHOLD, 1 << 20);
-}
+static void map_page_buffers(void) { mallopt(M_MMAP_THRESHOLD, 4 << 20); }
 #else
-static void limit_arenas(int set_arenas, int set_threshold) {}
+static void map_page_buffers(void) {}
 #endif
 */
 import "C"
 
 import "os"
 
-// LimitMallocArenas keeps freed page buffers from piling up in the C heap. Call it first
-// thing in main, before threads start allocating.
+// MapPageBuffers keeps freed page images from piling up in the C heap. Call it first thing
+// in main, before threads start allocating.
 //
-// A worker's page buffers (a page image is 9 MiB at A4 300 dpi) are allocated by C code on
+// A worker's page images (9 MiB at A4 300 dpi, 4 MiB at A5) are allocated by C code on
 // several threads: the engine's, and those of the goroutines that decode and clean pages.
 // glibc gives each thread an arena of its own and keeps what is freed there for that arena;
 // and once a large buffer is freed it raises its mmap threshold, so later buffers of that
-// size come from the arenas too. Measured on an OCR worker: 204 MiB resident between pages;
-// 87 MiB with at most 2 arenas and every buffer over 1 MiB mapped on its own (and so given
-// back to the system when freed). Settings made in the environment (MALLOC_ARENA_MAX,
-// MALLOC_MMAP_THRESHOLD_) are left alone. Elsewhere than glibc it does nothing.
-func LimitMallocArenas() {
-	flag := func(unset bool) C.int {
-		if unset {
-			return 1
-		}
-		return 0
+// size come from the arenas too: an OCR worker sat at 204 MiB resident between pages, with
+// a full 64 MiB arena heap and five 11 MiB buffers held. With the threshold fixed at 4 MiB,
+// every page image is mapped on its own and given back to the system when freed, while
+// Tesseract's smaller working buffers stay in the arenas (a 1 MiB threshold, with at most
+// 2 arenas, cost Tesseract 10-15% of its speed). MALLOC_MMAP_THRESHOLD_ in the environment
+// is left alone. Elsewhere than glibc it does nothing.
+func MapPageBuffers() {
+	if os.Getenv("MALLOC_MMAP_THRESHOLD_") == "" {
+		C.map_page_buffers()
 	}
-	C.limit_arenas(flag(os.Getenv("MALLOC_ARENA_MAX") == ""), flag(os.Getenv("MALLOC_MMAP_THRESHOLD_") == ""))
 }

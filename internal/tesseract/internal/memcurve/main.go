@@ -55,7 +55,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	tesseract.LimitMallocArenas()
+	tesseract.MapPageBuffers()
 	var (
 		mode    = flag.String("mode", "engine", "engine, gosseract-verbose, gosseract-boxes or gosseract-text")
 		pages   = flag.Int("pages", 500, "pages to recognise")
