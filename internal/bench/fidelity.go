@@ -22,6 +22,7 @@ import (
 
 	"github.com/colophon-archive/colophon/internal/degrade"
 	"github.com/colophon-archive/colophon/internal/imageinfo"
+	"github.com/colophon-archive/colophon/internal/sample"
 	"github.com/colophon-archive/colophon/internal/textmetrics"
 )
 
@@ -203,7 +204,7 @@ func eurotextPage(p FidelityPage) (FidelityPage, bool) {
 	for y := range eurotextRows {
 		copy(top.Pix[y*top.Stride:y*top.Stride+w], img.Pix[img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y):])
 	}
-	file, err := degrade.EncodePNG(top, info.DPI)
+	file, err := sample.EncodePNG(top, info.DPI)
 	if err != nil {
 		return p, false
 	}

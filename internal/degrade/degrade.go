@@ -17,6 +17,8 @@ import (
 	"math/rand/v2"
 
 	"github.com/disintegration/imaging"
+
+	"github.com/colophon-archive/colophon/internal/sample"
 )
 
 // Degradation is what happens to a page between the paper and the file. The zero value
@@ -220,7 +222,7 @@ func Apply(img *image.Gray, dpi int, d Degradation, seed int64) ([]byte, error) 
 	if d.JPEGQuality != 0 {
 		return EncodeJPEG(out, dpi, d.JPEGQuality)
 	}
-	return EncodePNG(out, dpi)
+	return sample.EncodePNG(out, dpi)
 }
 
 // Degrade returns the degraded pixels of img, a page at dpi, and their resolution (dpi, or

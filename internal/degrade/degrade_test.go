@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/colophon-archive/colophon/internal/imageinfo"
+	"github.com/colophon-archive/colophon/internal/sample"
 )
 
 // Tests work on SmokeText on a small page at 200 dpi (the lowest that combined's 200 dpi
@@ -204,7 +205,7 @@ func TestInvalid(t *testing.T) {
 
 func TestEncode(t *testing.T) {
 	src := page(t)
-	p, err := EncodePNG(src, 240)
+	p, err := sample.EncodePNG(src, 240)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +231,7 @@ func TestEncode(t *testing.T) {
 	if _, err := InsertJFIFDensity([]byte("not a jpeg"), 300); err == nil {
 		t.Error("not a jpeg: no error")
 	}
-	if _, err := InsertPNGDensity([]byte("not a png"), 300); err == nil {
+	if _, err := sample.InsertPNGDensity([]byte("not a png"), 300); err == nil {
 		t.Error("not a png: no error")
 	}
 	if _, err := EncodeJPEG(src, 300, 0); err == nil {

@@ -5,53 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"image/jpeg"
-	"image/png"
 	"math"
 )
-
-// EncodePNG encodes img as an 8-bit grey PNG with a pHYs chunk recording dpi (image/png
-// writes none, and without it OCR engines must guess the resolution).
-func EncodePNG(img *image.Gray, dpi int) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return nil, fmt.Errorf("encode png: %w", err)
-	}
-	return InsertPNGDensity(buf.Bytes(), dpi)
-}
-
-var pngSignature = []byte("\x89PNG\r\n\x1a\n")
-
-// ihdrEnd is where the IHDR chunk ends: signature, length, type, 13 data bytes, CRC. IHDR
-// comes first and pHYs must precede IDAT, so right after IHDR is always a valid place.
-const ihdrEnd = 8 + 4 + 4 + 13 + 4
-
-// InsertPNGDensity returns the PNG p with a pHYs chunk recording dpi inserted after IHDR.
-// p must not have one already.
-func InsertPNGDensity(p []byte, dpi int) ([]byte, error) {
-	if dpi <= 0 {
-		return nil, fmt.Errorf("png density: dpi %d", dpi)
-	}
-	if len(p) < ihdrEnd || !bytes.Equal(p[:8], pngSignature) ||
-		binary.BigEndian.Uint32(p[8:12]) != 13 || string(p[12:16]) != "IHDR" {
-		return nil, errors.New("png density: IHDR not first")
-	}
-	ppm := uint32(math.Round(float64(dpi) / 0.0254))
-	data := make([]byte, 9)
-	binary.BigEndian.PutUint32(data[0:4], ppm)
-	binary.BigEndian.PutUint32(data[4:8], ppm)
-	data[8] = 1 // unit: metre
-	out := make([]byte, 0, len(p)+12+len(data))
-	out = append(out, p[:ihdrEnd]...)
-	out = binary.BigEndian.AppendUint32(out, uint32(len(data)))
-	start := len(out)
-	out = append(out, "pHYs"...)
-	out = append(out, data...)
-	out = binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(out[start:]))
-	return append(out, p[ihdrEnd:]...), nil
-}
 
 // EncodeJPEG encodes img as a grey JPEG of the given quality (1-100) with a JFIF APP0
 // segment recording dpi (image/jpeg writes none).

@@ -11,16 +11,16 @@ import (
 	"math"
 )
 
-// encodePNG encodes img as an 8-bit grayscale PNG and inserts a pHYs chunk
+// EncodePNG encodes img as an 8-bit grayscale PNG and inserts a pHYs chunk
 // recording dpi. image/png never writes pHYs, and without it Tesseract has to
 // estimate the resolution from the glyph sizes (it guessed 423 for our 300 dpi
 // pages), which other consumers of the file cannot do at all.
-func encodePNG(img *image.Gray, dpi int) ([]byte, error) {
+func EncodePNG(img *image.Gray, dpi int) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
 		return nil, fmt.Errorf("encode png: %w", err)
 	}
-	out, err := insertPHYs(buf.Bytes(), dpi)
+	out, err := InsertPNGDensity(buf.Bytes(), dpi)
 	if err != nil {
 		return nil, fmt.Errorf("add png resolution: %w", err)
 	}
@@ -34,7 +34,12 @@ var pngSignature = []byte("\x89PNG\r\n\x1a\n")
 // so directly after IHDR is always a valid place.
 const ihdrEnd = 8 + 4 + 4 + 13 + 4
 
-func insertPHYs(p []byte, dpi int) ([]byte, error) {
+// InsertPNGDensity returns the PNG p with a pHYs chunk recording dpi inserted after
+// IHDR. p must not have one already.
+func InsertPNGDensity(p []byte, dpi int) ([]byte, error) {
+	if dpi <= 0 {
+		return nil, fmt.Errorf("png density: dpi %d", dpi)
+	}
 	if len(p) < ihdrEnd || !bytes.Equal(p[:8], pngSignature) ||
 		binary.BigEndian.Uint32(p[8:12]) != 13 || string(p[12:16]) != "IHDR" {
 		return nil, errors.New("unexpected png layout: IHDR not first")

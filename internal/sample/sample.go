@@ -407,7 +407,7 @@ func (l *layout) drawPage(lines []string, rng *rand.Rand) (Page, error) {
 	if rng != nil {
 		speckle(img, rng, l.noiseFraction)
 	}
-	b, err := encodePNG(img, l.dpi)
+	b, err := EncodePNG(img, l.dpi)
 	if err != nil {
 		return Page{}, err
 	}

@@ -425,8 +425,8 @@ func TestPNGPhys(t *testing.T) {
 
 func TestInsertPHYsRejectsGarbage(t *testing.T) {
 	for _, in := range [][]byte{nil, []byte("not a png"), bytes.Repeat([]byte{0}, 64)} {
-		if _, err := insertPHYs(in, 300); err == nil {
-			t.Errorf("insertPHYs(%q) succeeded, want error", in)
+		if _, err := InsertPNGDensity(in, 300); err == nil {
+			t.Errorf("InsertPNGDensity(%q) succeeded, want error", in)
 		}
 	}
 }
