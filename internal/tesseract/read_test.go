@@ -18,6 +18,8 @@ import (
 	"github.com/colophon-archive/colophon/internal/imageinfo"
 	"github.com/colophon-archive/colophon/internal/sample"
 	"github.com/colophon-archive/colophon/internal/textmetrics"
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 )
 
 // samplePage is the first bundled sample page, decoded, and its text.
@@ -66,7 +68,9 @@ func TestReadOutputs(t *testing.T) {
 	img, dpi, truth := samplePage(t)
 	e := New("eng")
 	defer e.Close()
-	r, err := e.Read(context.Background(), Page{Image: img, DPI: dpi, HOCR: true, ALTO: true, PDF: true, Title: "doc page 1"})
+	created := time.Date(1984, 1, 2, 3, 4, 5, 0, time.FixedZone("BST", 3600))
+	page := Page{Image: img, DPI: dpi, HOCR: true, ALTO: true, PDF: true, Title: "doc page 1", Created: created}
+	r, err := e.Read(context.Background(), page)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +111,22 @@ func TestReadOutputs(t *testing.T) {
 	if !bytes.HasPrefix(r.PDF, []byte("%PDF-")) || !bytes.Contains(r.PDF, []byte("/Type /Page\n")) ||
 		!bytes.Contains(r.PDF, []byte("GlyphLessFont")) || !bytes.HasSuffix(bytes.TrimSpace(r.PDF), []byte("%%EOF")) {
 		t.Errorf("not a one-page PDF with a text layer (%d bytes)", len(r.PDF))
+	}
+	// Dated as asked, in UTC, and still sound: the cross-reference offsets hold.
+	if !bytes.Contains(r.PDF, []byte("/CreationDate (D:19840102020405Z00'00')")) {
+		t.Error("PDF not dated as asked")
+	}
+	if err := api.Validate(bytes.NewReader(r.PDF), model.NewDefaultConfiguration()); err != nil {
+		t.Errorf("dated PDF does not validate: %v", err)
+	}
+	// The same page read again gives the same bytes in every format: a page read twice
+	// after a lost ack must not leave objects that differ from the checksums recorded.
+	again, err := e.Read(context.Background(), page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Text != r.Text || !bytes.Equal(again.HOCR, r.HOCR) || !bytes.Equal(again.ALTO, r.ALTO) || !bytes.Equal(again.PDF, r.PDF) {
+		t.Error("a second reading of the page gave different bytes")
 	}
 	// Asked for nothing more, nothing more is made.
 	r2, err := e.Read(context.Background(), Page{Image: img, DPI: dpi})
@@ -213,5 +233,31 @@ func TestModels(t *testing.T) {
 	}
 	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != ms[0].SHA256 || int64(len(data)) != ms[0].Bytes {
 		t.Errorf("model hash %s (%d bytes), file hashes to %x (%d bytes)", ms[0].SHA256, ms[0].Bytes, sum, len(data))
+	}
+}
+
+func TestSetCreationDate(t *testing.T) {
+	at := time.Date(2026, 11, 28, 3, 35, 14, 0, time.UTC)
+	tests := []struct {
+		name, in, want string
+		err            bool
+	}{
+		{"tesseract's form", "<<\n  /CreationDate (D:20261128033514Z00'00')\n>>", "<<\n  /CreationDate (D:20261128033514Z00'00')\n>>", false},
+		{"another zone", "<< /CreationDate (D:19990101120000+01'00') >>", "<< /CreationDate (D:20261128033514Z00'00') >>", false},
+		{"longer entry padded", "<< /CreationDate (D:19990101120000+01'00' extra) >>", "<< /CreationDate (D:20261128033514Z00'00')       >>", false},
+		{"no zone", "<< /CreationDate (D:19990101120000) >>", "", true},
+		{"zone Z only", "<< /CreationDate (D:19990101120000Z ) >>", "<< /CreationDate (D:20261128033514Z)  >>", false},
+		{"no date", "<< /Producer (x) >>", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := setCreationDate([]byte(tt.in), at)
+			if (err != nil) != tt.err {
+				t.Fatalf("error %v, want error %v", err, tt.err)
+			}
+			if err == nil && (string(got) != tt.want || len(got) != len(tt.in)) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -63,6 +63,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -285,6 +286,9 @@ type Page struct {
 	Number int
 	PDF    bool   // also produce Result.PDF
 	Title  string // the PDF's title, the ALTO's file name
+	// Created is the PDF's creation date. Tesseract writes the time it renders; a date
+	// given here makes the same page read twice give the same bytes. Zero keeps Tesseract's.
+	Created time.Time
 }
 
 // Recognize reads a grey page image assumed to be at dpi; langs as in Page.
@@ -398,6 +402,11 @@ func (e *Engine) read(p Page, psm PageSegMode, flag *C.int, pdfDir string) (Resu
 		if res.PDF, err = e.renderPDF(pix, p.Image, p.Title, pdfDir); err != nil {
 			return Result{}, err
 		}
+		if !p.Created.IsZero() {
+			if res.PDF, err = setCreationDate(res.PDF, p.Created); err != nil {
+				return Result{}, err
+			}
+		}
 	}
 	return res, nil
 }
@@ -443,6 +452,31 @@ func (e *Engine) renderPDF(pix *C.PIX, img *image.Gray, title, dir string) ([]by
 	if err != nil {
 		return nil, fmt.Errorf("PDF: %w", err)
 	}
+	return out, nil
+}
+
+// creationDate is the Info dictionary's date as Tesseract writes it: D:YYYYMMDDHHmmSS and
+// a zone.
+var creationDate = regexp.MustCompile(`/CreationDate \(D:[0-9]{14}[^)]*\)`)
+
+// setCreationDate rewrites the PDF's creation date to t, in UTC. The cross-reference table
+// holds byte offsets, so the new entry takes exactly the old one's bytes: spaces (legal
+// between dictionary entries) fill what a shorter entry leaves.
+func setCreationDate(pdf []byte, t time.Time) ([]byte, error) {
+	loc := creationDate.FindIndex(pdf)
+	if loc == nil {
+		return nil, errors.New("PDF: no creation date where tesseract writes one")
+	}
+	old := loc[1] - loc[0]
+	entry := "/CreationDate (D:" + t.UTC().Format("20060102150405") + "Z00'00')"
+	if len(entry) > old {
+		entry = "/CreationDate (D:" + t.UTC().Format("20060102150405") + "Z)"
+	}
+	if len(entry) > old {
+		return nil, fmt.Errorf("PDF: creation date %q has no room for the page's date", pdf[loc[0]:loc[1]])
+	}
+	out := slices.Clone(pdf)
+	copy(out[loc[0]:loc[1]], entry+strings.Repeat(" ", old-len(entry)))
 	return out, nil
 }
 

@@ -55,16 +55,17 @@ type reading struct {
 	info   pipeline.OCRInfo // the fields about this reading: confidence, words, PSM, steps, attempts, orientation, duration
 }
 
-// readPage reads a decoded scan. Errors are the page's fault (bad image, over its time
-// limit) unless ctx ended.
-func (s *slot) readPage(ctx context.Context, log *slog.Logger, img *image.Gray, dpi, number int, langs []string, title string) (reading, error) {
+// readPage reads a decoded scan: page says which (image, resolution, languages, number,
+// title, date); how to clean and segment it is readPage's choice. Errors are the page's
+// fault (bad image, over its time limit) unless ctx ended.
+func (s *slot) readPage(ctx context.Context, log *slog.Logger, page tesseract.Page) (reading, error) {
 	var r reading
 	ctx, cancel := context.WithTimeout(ctx, s.w.cfg.pageTimeout)
 	defer cancel()
 	t0 := time.Now()
 	err := s.withEngine(ctx, func(e Recognizer) error {
 		var err error
-		r, err = s.read(ctx, log, e, img, dpi, number, langs, title)
+		r, err = s.read(ctx, log, e, page)
 		return err
 	})
 	// Recognition time is all of the page's image work: cleanup, orientation, readings.
@@ -85,8 +86,9 @@ type candidate struct {
 	page    *image.Gray // the cleaned page it was read from
 }
 
-func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, img *image.Gray, dpi, number int, langs []string, title string) (reading, error) {
+func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want tesseract.Page) (reading, error) {
 	var r reading
+	img, dpi := want.Image, want.DPI
 	try := func(rotate int, c readConfig) (candidate, error) {
 		cand := candidate{rotate: rotate, cfg: c}
 		page := img
@@ -101,7 +103,9 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, img *im
 			return cand, err
 		}
 		t0 := time.Now()
-		res, err := e.Read(ctx, tesseract.Page{Image: page, DPI: dpi, Langs: langs, PSM: c.psm, HOCR: true, ALTO: true, Number: number, PDF: true, Title: title})
+		p := want
+		p.Image, p.PSM, p.HOCR, p.ALTO, p.PDF = page, c.psm, true, true, true
+		res, err := e.Read(ctx, p)
 		cand.res, cand.steps, cand.page = res, steps, page
 		cand.attempt = pipeline.Attempt{Config: c.String(), MeanConfidence: res.MeanConfidence, Words: res.Words, DurationMS: time.Since(t0).Milliseconds()}
 		if rotate != 0 {

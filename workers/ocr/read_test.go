@@ -81,7 +81,7 @@ func TestRead(t *testing.T) {
 			rec := &scripted{upright: tt.upright, conf: tt.conf}
 			w := &Worker{cfg: config{orient: true, retryBelow: DefaultRetryBelow, pageTimeout: DefaultPageTimeout}}
 			s := &slot{w: w, log: slog.New(slog.NewTextHandler(io.Discard, nil)), engine: rec}
-			r, err := s.readPage(context.Background(), s.log, markedPage(tt.w, tt.h, tt.upright), 300, 1, []string{"eng"}, "t")
+			r, err := s.readPage(context.Background(), s.log, tesseract.Page{Image: markedPage(tt.w, tt.h, tt.upright), DPI: 300, Number: 1, Langs: []string{"eng"}, Title: "t"})
 			if err != nil {
 				t.Fatal(err)
 			}

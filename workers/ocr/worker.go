@@ -325,7 +325,11 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 	}
 
 	t0 := time.Now()
-	r, err := s.readPage(ctx, log, img, dpi, job.Page, job.Languages, fmt.Sprintf("%s page %d", job.Doc, job.Page))
+	// The PDF is dated when the page was submitted, not when it was read: a page read twice
+	// (a redelivery after a lost ack) gives the same bytes, and the checksums the metadata
+	// job carries hold whichever reading's objects the store kept.
+	r, err := s.readPage(ctx, log, tesseract.Page{Image: img, DPI: dpi, Number: job.Page, Langs: job.Languages,
+		Title: fmt.Sprintf("%s page %d", job.Doc, job.Page), Created: job.Submitted})
 	if err != nil {
 		if ctx.Err() != nil {
 			return info, ctx.Err()
