@@ -70,3 +70,11 @@ func MetadataMsgID(doc string, page, version int, textSHA256 string) string {
 
 // DeadSubject is the dead-letter subject for a stage's jobs.
 func DeadSubject(stage Stage) string { return SubjectDead + "." + string(stage) }
+
+// RecordSubject is the record log subject of version v of a page's provenance record.
+func RecordSubject(doc string, page, version int) string {
+	return fmt.Sprintf("%s.%s.%04d.v%d", SubjectRecords, doc, page, version)
+}
+
+// RecordsFilter matches every record log subject of a document.
+func RecordsFilter(doc string) string { return SubjectRecords + "." + doc + ".>" }

@@ -197,6 +197,56 @@ type Provenance struct {
 	// DatesFound are dates written in the page's text, found by the metadata worker: a
 	// help to date undated material, recorded beside Date, never in its place.
 	DatesFound []DateFound `json:"dates_found,omitempty"`
+	// Chain places the record in its document's chain: a record rewritten or deleted in the
+	// store breaks the chain the record log (StreamRecords) keeps.
+	Chain *Chain `json:"chain,omitempty"`
+	// Signature is the metadata worker's Ed25519 signature over the record without it.
+	Signature *Signature `json:"signature,omitempty"`
+}
+
+// Chain is a record's place in its document's chain of records, in the order they were
+// written.
+type Chain struct {
+	Seq  int        `json:"seq"`            // 1 for a document's first record
+	Prev *RecordRef `json:"prev,omitempty"` // the document's record written before this one
+}
+
+// RecordRef names a stored provenance record and the SHA-256 of its bytes.
+type RecordRef struct {
+	Page    int    `json:"page"`
+	Version int    `json:"version"`
+	Key     string `json:"key"`
+	SHA256  string `json:"sha256"`
+}
+
+// Signature is an Ed25519 signature over a record's signed bytes (the record encoded with
+// no signature).
+type Signature struct {
+	Algorithm string `json:"algorithm"`  // SignatureEd25519
+	PublicKey string `json:"public_key"` // base64 of the 32-byte public key, so anyone can check
+	KeyID     string `json:"key_id"`     // the first 16 hex digits of the public key's SHA-256
+	Value     string `json:"value"`      // base64 of the 64-byte signature
+}
+
+// SignatureEd25519 is the one signature algorithm records use.
+const SignatureEd25519 = "ed25519"
+
+// SignedBytes is what a record's signature covers: the record encoded without its
+// signature. Encoding a decoded record gives back the same bytes, so anyone holding the
+// record can recompute them.
+func (p Provenance) SignedBytes() ([]byte, error) {
+	p.Signature = nil
+	return Encode(p)
+}
+
+// RecordEntry is a record's entry in the record log: appended once the record is stored,
+// on RecordSubject, never deleted.
+type RecordEntry struct {
+	RecordRef
+	Doc     string     `json:"doc"`
+	Seq     int        `json:"seq"`
+	Prev    *RecordRef `json:"prev,omitempty"`
+	Created time.Time  `json:"created"`
 }
 
 // DateFound is a date written in a page's text.

@@ -18,6 +18,12 @@ const (
 	// Its subjects are SubjectDead + "." + stage, e.g. "colophon.dead.ocr".
 	StreamDead  = "COLOPHON_DEAD"
 	SubjectDead = "colophon.dead"
+
+	// StreamRecords is the record log: one RecordEntry per provenance record written, on
+	// RecordSubject. Nothing is ever deleted from it (the stream denies deletes and purges),
+	// so it knows every record the store should hold and the order of each document's chain.
+	StreamRecords  = "COLOPHON_RECORDS"
+	SubjectRecords = "colophon.records"
 )
 
 // Key-value buckets.
