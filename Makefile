@@ -40,6 +40,10 @@ FUZZ_TARGETS := ./pipeline:FuzzDecodeOCRJob ./pipeline:FuzzDecodeMetadataJob ./p
 # A count, not a duration: with a duration, go test -fuzz can fail with "context deadline
 # exceeded" when a fuzz worker answers late at the deadline on a loaded machine (seen in CI).
 FUZZ_TIME    ?= 200000x
+# Each new input that widens coverage is minimised for up to 60 s by default, with no
+# executions counted meanwhile: a target with much to find (FuzzFind) spent most of 5 minutes
+# minimising on a loaded machine. A count bounds that too.
+FUZZ_MINIMIZE ?= 2000x
 
 # The whole suite, integration tests included (they start real NATS, MinIO and Tesseract).
 test: deps check
@@ -51,7 +55,7 @@ fuzz-smoke:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$name ($(FUZZ_TIME))"; \
-		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZ_TIME) $$pkg; \
+		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZ_TIME) -fuzzminimizetime=$(FUZZ_MINIMIZE) $$pkg; \
 	done
 
 check:
