@@ -23,6 +23,8 @@ const (
 	StageOCR      Stage = "ocr"
 	StageMetadata Stage = "metadata"
 	StageGet      Stage = "get"
+	// StageFixity is a scheduled fixity audit (the metadata worker's --audit-every).
+	StageFixity Stage = "fixity"
 )
 
 // Log attribute keys, so `grep doc=X` tells a page's story the same way in every process.

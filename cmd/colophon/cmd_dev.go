@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/colophon-archive/colophon/internal/devstack"
+	"github.com/colophon-archive/colophon/workers/metadata"
 	"github.com/colophon-archive/colophon/workers/ocr"
 )
 
@@ -27,6 +28,7 @@ func newDevCmd(g *globals) *cobra.Command {
 		noWorkers   bool
 		concurrency int
 		pageTimeout time.Duration
+		auditEvery  time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -34,7 +36,9 @@ func newDevCmd(g *globals) *cobra.Command {
 		Long: `Runs an embedded NATS server with JetStream where COLOPHON_NATS_URL points and a MinIO server
 (child process) where COLOPHON_S3_ENDPOINT points, unless an S3 server already answers there,
 creates the buckets and streams, and runs OCR workers (one recognition per CPU) and a metadata
-worker. State lives under --data. SIGINT or SIGTERM stops everything cleanly.`,
+worker. State lives under --data, with the key the metadata worker signs records with
+(signing.key, made the first time, and signing.pub; a key given by the environment, as for
+'colophon worker metadata', takes its place). SIGINT or SIGTERM stops everything cleanly.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -75,7 +79,12 @@ worker. State lives under --data. SIGINT or SIGTERM stops everything cleanly.`,
 
 			var wg sync.WaitGroup
 			if !noWorkers {
-				if err := startWorkers(ctx, &wg, g, b, store, ocr.WithConcurrency(concurrency), ocr.WithPageTimeout(pageTimeout)); err != nil {
+				signer, err := loadSigner(g, "", dataDir)
+				if err != nil {
+					return err
+				}
+				meta := []metadata.Option{metadata.WithSigner(signer), metadata.WithAuditEvery(auditEvery)}
+				if err := startWorkers(ctx, &wg, g, b, store, meta, ocr.WithConcurrency(concurrency), ocr.WithPageTimeout(pageTimeout)); err != nil {
 					return err
 				}
 			}
@@ -88,6 +97,7 @@ worker. State lives under --data. SIGINT or SIGTERM stops everything cleanly.`,
 	cmd.Flags().StringVar(&dataDir, "data", "", "directory for NATS and MinIO state (default $XDG_DATA_HOME/colophon/dev)")
 	cmd.Flags().BoolVar(&noWorkers, "no-workers", false, "run only NATS and MinIO; start workers separately with `colophon worker`")
 	cmd.Flags().IntVar(&concurrency, "concurrency", runtime.NumCPU(), "pages recognised at once")
+	cmd.Flags().DurationVar(&auditEvery, "audit-every", 0, "the metadata worker also audits every document this often (e.g. 24h); 0: never")
 	cmd.Flags().DurationVar(&pageTimeout, "page-timeout", ocr.DefaultPageTimeout, "fail a page whose recognition takes longer than this")
 	return cmd
 }

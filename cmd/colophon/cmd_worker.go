@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/colophon-archive/colophon/internal/bus"
 	"github.com/colophon-archive/colophon/internal/objectstore"
+	"github.com/colophon-archive/colophon/internal/provenance"
 	"github.com/colophon-archive/colophon/workers/metadata"
 	"github.com/colophon-archive/colophon/workers/ocr"
 )
@@ -36,16 +39,31 @@ func newWorkerCmd(g *globals) *cobra.Command {
 	}
 	ocrCmd.Flags().IntVar(&concurrency, "concurrency", runtime.NumCPU(), "pages recognised at once (each recognition uses one core)")
 	ocrCmd.Flags().DurationVar(&pageTimeout, "page-timeout", ocr.DefaultPageTimeout, "fail a page whose recognition takes longer than this")
+	var (
+		signingKey string
+		auditEvery time.Duration
+	)
 	metaCmd := &cobra.Command{
 		Use:   "metadata",
-		Short: "Record provenance: verify each stored text and write its record",
-		Args:  cobra.NoArgs,
+		Short: "Record provenance: verify each stored output, write its signed record and chain it",
+		Long: `Records provenance: re-hashes each recognised page's stored outputs, writes its provenance
+record signed with the deployment's Ed25519 key, and appends it to the document's chain in the
+record log. With --audit-every it also audits every document on that schedule, as colophon
+verify --all does, and logs each outcome as a fixity-check event. The signing key comes from --signing-key, else ` + provenance.EnvSigningKeyFile + ` (a PEM
+file's path), else ` + provenance.EnvSigningKey + ` (the PEM itself); 'colophon keygen' makes one.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			signer, err := loadSigner(g, signingKey, "")
+			if err != nil {
+				return err
+			}
 			return runWorker(cmd.Context(), g, "colophon-metadata-worker", func(ctx context.Context, b *bus.Bus, s *objectstore.Store) (runner, error) {
-				return metadata.New(ctx, b, s, metadata.WithLogger(g.log))
+				return metadata.New(ctx, b, s, metadata.WithLogger(g.log), metadata.WithSigner(signer), metadata.WithAuditEvery(auditEvery))
 			})
 		},
 	}
+	metaCmd.Flags().DurationVar(&auditEvery, "audit-every", 0, "also run a fixity audit of every document this often (e.g. 24h), logged as fixity-check events; 0: never")
+	metaCmd.Flags().StringVar(&signingKey, "signing-key", "", "PEM file of the Ed25519 key records are signed with (colophon keygen)")
 	cmd.AddCommand(ocrCmd, metaCmd)
 	return cmd
 }
@@ -74,14 +92,40 @@ func runWorker(ctx context.Context, g *globals, name string, build func(context.
 	return w.Run(ctx)
 }
 
+// loadSigner finds the key records are signed with: path, else the environment, else (for a
+// stack on this machine, stateDir set) the key kept in stateDir, made the first time.
+func loadSigner(g *globals, path, stateDir string) (*provenance.Signer, error) {
+	priv, found, err := provenance.LoadSigningKey(path)
+	if err != nil {
+		return nil, err
+	}
+	if !found && stateDir != "" {
+		var created bool
+		if priv, created, err = provenance.EnsureKeyFiles(stateDir); err != nil {
+			return nil, err
+		}
+		found = true
+		g.log.Info("signing records with the stack's own key", "key", filepath.Join(stateDir, provenance.KeyFileName),
+			"public_key", filepath.Join(stateDir, provenance.PublicKeyFileName), "created", created)
+	}
+	if !found {
+		return nil, errors.New("no signing key for provenance records: make one with 'colophon keygen' and give it with --signing-key or " +
+			provenance.EnvSigningKeyFile)
+	}
+	s := provenance.NewSigner(priv)
+	g.log.Info("signing key", "key_id", provenance.KeyID(s.PublicKey()))
+	return s, nil
+}
+
 // startWorkers runs OCR and metadata workers in this process (for `dev`).
-func startWorkers(ctx context.Context, wg *sync.WaitGroup, g *globals, b *bus.Bus, store *objectstore.Store, ocrOpts ...ocr.Option) error {
-	return startWorkerSet(ctx, wg, g, b, store, true, ocrOpts...)
+// metaOpts must sign (metadata.WithSigner).
+func startWorkers(ctx context.Context, wg *sync.WaitGroup, g *globals, b *bus.Bus, store *objectstore.Store, metaOpts []metadata.Option, ocrOpts ...ocr.Option) error {
+	return startWorkerSet(ctx, wg, g, b, store, metaOpts, true, ocrOpts...)
 }
 
 // startWorkerSet is startWorkers, with the OCR worker left out when withOCR is false (for a
 // measurement that runs its own).
-func startWorkerSet(ctx context.Context, wg *sync.WaitGroup, g *globals, b *bus.Bus, store *objectstore.Store, withOCR bool, ocrOpts ...ocr.Option) error {
+func startWorkerSet(ctx context.Context, wg *sync.WaitGroup, g *globals, b *bus.Bus, store *objectstore.Store, metaOpts []metadata.Option, withOCR bool, ocrOpts ...ocr.Option) error {
 	var ws []runner
 	if withOCR {
 		ow, err := ocr.New(ctx, b, store, append([]ocr.Option{ocr.WithLogger(g.log)}, ocrOpts...)...)
@@ -90,7 +134,7 @@ func startWorkerSet(ctx context.Context, wg *sync.WaitGroup, g *globals, b *bus.
 		}
 		ws = append(ws, ow)
 	}
-	mw, err := metadata.New(ctx, b, store, metadata.WithLogger(g.log))
+	mw, err := metadata.New(ctx, b, store, append([]metadata.Option{metadata.WithLogger(g.log)}, metaOpts...)...)
 	if err != nil {
 		return fmt.Errorf("start metadata worker: %w", err)
 	}

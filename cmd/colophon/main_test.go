@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +16,9 @@ import (
 	"github.com/colophon-archive/colophon/internal/devstack"
 	"github.com/colophon-archive/colophon/internal/devstack/devstacktest"
 	"github.com/colophon-archive/colophon/internal/objectstore"
+	"github.com/colophon-archive/colophon/internal/provenance"
 	"github.com/colophon-archive/colophon/internal/tesseract"
+	"github.com/colophon-archive/colophon/workers/metadata"
 	"github.com/colophon-archive/colophon/workers/ocr"
 )
 
@@ -24,9 +27,36 @@ func TestMain(m *testing.M) {
 	if err := tesseract.EnsureSingleThreaded(); err != nil {
 		panic(err)
 	}
+	// One signing key for the whole run, through the environment as a deployment gives it:
+	// the in-process workers and every colophon process a test starts sign with it, and
+	// tests check records against testPublicKey.
+	keyDir, err := os.MkdirTemp("", "colophon-test-key-")
+	if err != nil {
+		panic(err)
+	}
+	if _, _, err := provenance.EnsureKeyFiles(keyDir); err != nil {
+		panic(err)
+	}
+	testPublicKey = filepath.Join(keyDir, provenance.PublicKeyFileName)
+	os.Setenv(provenance.EnvSigningKeyFile, filepath.Join(keyDir, provenance.KeyFileName))
+	os.Setenv(provenance.EnvPublicKey, testPublicKey)
 	code := m.Run()
 	removeBinary()
+	os.RemoveAll(keyDir)
 	os.Exit(code)
+}
+
+// testPublicKey is the PEM file of the public key every record in the tests is signed with.
+var testPublicKey string
+
+// testSigner is the signer of the test run's key.
+func testSigner(t *testing.T) *provenance.Signer {
+	t.Helper()
+	priv, _, err := provenance.LoadSigningKey("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return provenance.NewSigner(priv)
 }
 
 // env is a running deployment for a test: a real NATS with JetStream, a real MinIO, and
@@ -75,7 +105,7 @@ func (e *env) startWorkers(opts ...ocr.Option) {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	if err := startWorkers(ctx, &wg, e.globals(), e.bus, e.store, append([]ocr.Option{ocr.WithConcurrency(2)}, opts...)...); err != nil {
+	if err := startWorkers(ctx, &wg, e.globals(), e.bus, e.store, []metadata.Option{metadata.WithSigner(testSigner(e.t))}, append([]ocr.Option{ocr.WithConcurrency(2)}, opts...)...); err != nil {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(func() {

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 
 	"github.com/colophon-archive/colophon/internal/bus"
 	"github.com/colophon-archive/colophon/internal/client"
 	"github.com/colophon-archive/colophon/internal/devstack"
+	"github.com/colophon-archive/colophon/internal/provenance"
+	"github.com/colophon-archive/colophon/workers/metadata"
 	"github.com/colophon-archive/colophon/workers/ocr"
 )
 
@@ -16,9 +19,10 @@ import (
 // an embedded NATS with JetStream and a MinIO child process on free loopback ports, with
 // the dev keys, and OCR and metadata workers.
 type inprocStack struct {
-	cfg   config
-	stack *devstack.Stack
-	stop  func()
+	cfg     config
+	dataDir string
+	stack   *devstack.Stack
+	stop    func()
 }
 
 type inprocOptions struct {
@@ -72,13 +76,20 @@ func startInprocStack(ctx context.Context, g *globals, o inprocOptions) (_ *inpr
 	wctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	opts := append([]ocr.Option{ocr.WithConcurrency(o.concurrency)}, o.ocrOpts...)
-	if err := startWorkerSet(wctx, &wg, o.workerLog, b, store, !o.noOCR, opts...); err != nil {
+	signer, err := loadSigner(o.workerLog, "", o.dataDir)
+	if err != nil {
 		cancel()
 		b.Close()
 		stack.Stop()
 		return nil, err
 	}
-	return &inprocStack{cfg: cfg, stack: stack, stop: sync.OnceFunc(func() {
+	if err := startWorkerSet(wctx, &wg, o.workerLog, b, store, []metadata.Option{metadata.WithSigner(signer)}, !o.noOCR, opts...); err != nil {
+		cancel()
+		b.Close()
+		stack.Stop()
+		return nil, err
+	}
+	return &inprocStack{cfg: cfg, dataDir: o.dataDir, stack: stack, stop: sync.OnceFunc(func() {
 		cancel()
 		wg.Wait()
 		b.Close()
@@ -100,6 +111,9 @@ func (s *inprocStack) Env() []string {
 	env := os.Environ()
 	for k, v := range map[string]string{envNATSURL: s.cfg.NATSURL, envS3Endpoint: s.cfg.S3Endpoint, envAccessKey: s.cfg.AccessKey, envSecretKey: s.cfg.SecretKey} {
 		env = append(env, k+"="+v)
+	}
+	if os.Getenv(provenance.EnvSigningKeyFile) == "" && os.Getenv(provenance.EnvSigningKey) == "" {
+		env = append(env, provenance.EnvSigningKeyFile+"="+filepath.Join(s.dataDir, provenance.KeyFileName))
 	}
 	return env
 }

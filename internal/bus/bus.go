@@ -112,6 +112,9 @@ func (b *Bus) Close() {
 // EnsureTopology creates or updates the streams, consumers and key-value buckets of the
 // pipeline contract. Every process calls it at start, so any of them may be first.
 func (b *Bus) EnsureTopology(ctx context.Context) error {
+	if err := checkServerVersion(b.NC.ConnectedServerVersion()); err != nil {
+		return err
+	}
 	streams := []jetstream.StreamConfig{
 		{
 			Name:       pipeline.StreamOCR,
@@ -134,6 +137,7 @@ func (b *Bus) EnsureTopology(ctx context.Context) error {
 			Storage:    jetstream.FileStorage,
 			Duplicates: pipeline.DuplicateWindow,
 		},
+		recordLogConfig,
 	}
 	for _, cfg := range streams {
 		if _, err := b.JS.CreateOrUpdateStream(ctx, cfg); err != nil {
@@ -170,7 +174,7 @@ func (b *Bus) EnsureTopology(ctx context.Context) error {
 
 // CheckTopology returns an error naming the first stream or bucket that is missing.
 func (b *Bus) CheckTopology(ctx context.Context) error {
-	for _, s := range []string{pipeline.StreamOCR, pipeline.StreamMetadata, pipeline.StreamDead} {
+	for _, s := range []string{pipeline.StreamOCR, pipeline.StreamMetadata, pipeline.StreamDead, pipeline.StreamRecords} {
 		if _, err := b.JS.Stream(ctx, s); err != nil {
 			return fmt.Errorf("stream %s: %w", s, err)
 		}
@@ -220,3 +224,17 @@ func IsTimeout(err error) bool {
 // RedactURL returns a NATS URL (or comma-separated list) with every server's credentials
 // hidden, user:password@ and token@ alike: what may be printed or logged.
 func RedactURL(raw string) string { return redact(raw) }
+
+// checkServerVersion refuses a NATS server older than 2.11: the record log appends with an
+// expected last sequence on a wildcard subject (Nats-Expected-Last-Subject-Sequence-Subject),
+// which an older server ignores, and the chain would then break under concurrent appends.
+func checkServerVersion(v string) error {
+	var major, minor int
+	if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err != nil {
+		return fmt.Errorf("NATS server version %q: cannot read it", v)
+	}
+	if major < 2 || major == 2 && minor < 11 {
+		return fmt.Errorf("NATS server %s is too old: Colophon's record log needs 2.11 or later", v)
+	}
+	return nil
+}

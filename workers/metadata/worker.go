@@ -1,20 +1,25 @@
-// Package metadata is the metadata worker: for each recognised page it reads the text back
-// from the store, recomputes its checksum independently of the OCR worker, writes the
-// page's provenance record and marks the page done.
+// Package metadata is the metadata worker: for each recognised page it reads the outputs
+// back from the store, recomputes their checksums independently of the OCR worker, writes
+// the page's signed provenance record, appends it to its document's chain in the record log
+// and marks the page done.
 package metadata
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/colophon-archive/colophon/internal/audit"
 	"github.com/colophon-archive/colophon/internal/bus"
 	"github.com/colophon-archive/colophon/internal/dates"
 	"github.com/colophon-archive/colophon/internal/objectstore"
+	"github.com/colophon-archive/colophon/internal/provenance"
 	"github.com/colophon-archive/colophon/pipeline"
 )
 
@@ -24,9 +29,12 @@ type Store interface {
 	Put(ctx context.Context, bucket, key string, data []byte, contentType string, meta map[string]string) error
 }
 
-// Bus is what the worker needs of NATS.
+// Bus is what the worker needs of NATS: the dead-letter subject and the record log.
 type Bus interface {
 	DeadLetter(ctx context.Context, stage pipeline.Stage, msg jetstream.Msg, doc string, page int, reason string) error
+	RecordHead(ctx context.Context, doc string) (bus.ChainHead, error)
+	RecordEntry(ctx context.Context, doc string, page, version int) (pipeline.RecordEntry, bool, error)
+	AppendRecord(ctx context.Context, e pipeline.RecordEntry, head bus.ChainHead) error
 }
 
 // Status is what the worker needs of the status bucket.
@@ -39,21 +47,25 @@ type Status interface {
 
 // Worker records provenance, one page at a time: the work is a few small reads and writes.
 type Worker struct {
-	store     Store
-	bus       Bus
-	status    Status
-	consumer  jetstream.Consumer
-	announce  func(ctx context.Context, info bus.WorkerInfo)
-	exhausted func(ctx context.Context, st bus.PageFailer, log *slog.Logger) error
-	cfg       config
+	store      Store
+	auditStore audit.Store
+	auditLog   audit.Log
+	bus        Bus
+	status     Status
+	consumer   jetstream.Consumer
+	announce   func(ctx context.Context, info bus.WorkerInfo)
+	exhausted  func(ctx context.Context, st bus.PageFailer, log *slog.Logger) error
+	cfg        config
 }
 
 type config struct {
-	id    string
-	log   *slog.Logger
-	grace time.Duration
-	retry bus.RetryPolicy
-	now   func() time.Time
+	id         string
+	log        *slog.Logger
+	grace      time.Duration
+	retry      bus.RetryPolicy
+	now        func() time.Time
+	signer     *provenance.Signer
+	auditEvery time.Duration
 }
 
 // Option configures a Worker.
@@ -68,11 +80,24 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
 // WithRetry sets how long store and NATS calls are retried within one delivery.
 func WithRetry(p bus.RetryPolicy) Option { return func(c *config) { c.retry = p } }
 
+// WithSigner sets the key records are signed with. Required: a record anyone could have
+// written proves nothing.
+func WithSigner(s *provenance.Signer) Option { return func(c *config) { c.signer = s } }
+
+// WithAuditEvery has the worker run a fixity audit of every document (as colophon verify
+// --all does, trusting its own signing key) every d, logging one fixity-check event per
+// document and one error line per failed record. 0, the default, runs none.
+func WithAuditEvery(d time.Duration) Option { return func(c *config) { c.auditEvery = d } }
+
 // New prepares a worker on the shared metadata consumer. b must have the pipeline topology.
 func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Option) (*Worker, error) {
 	cfg := config{log: slog.Default(), grace: 5 * time.Second, retry: bus.DefaultRetry, now: time.Now}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.signer == nil {
+		return nil, errors.New("metadata worker: no signing key: make one with 'colophon keygen' and give it with --signing-key or " +
+			provenance.EnvSigningKeyFile)
 	}
 	if cfg.id == "" {
 		cfg.id = bus.WorkerID()
@@ -86,11 +111,13 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 		return nil, err
 	}
 	return &Worker{
-		store:    store,
-		bus:      b,
-		status:   st,
-		consumer: cons,
-		announce: func(ctx context.Context, info bus.WorkerInfo) { b.Announce(ctx, info, cfg.log) },
+		store:      store,
+		auditStore: store,
+		auditLog:   b,
+		bus:        b,
+		status:     st,
+		consumer:   cons,
+		announce:   func(ctx context.Context, info bus.WorkerInfo) { b.Announce(ctx, info, cfg.log) },
 		exhausted: func(ctx context.Context, st bus.PageFailer, log *slog.Logger) error {
 			return b.HandleExhausted(ctx, pipeline.StreamMetadata, pipeline.ConsumerMetadata, pipeline.StageMetadata, st, log)
 		},
@@ -110,6 +137,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		defer close(done)
 		w.announce(ctx, bus.WorkerInfo{Kind: pipeline.WorkerMetadata, ID: w.cfg.id, Concurrency: 1, Started: w.cfg.now().UTC()})
 	}()
+	if w.cfg.auditEvery > 0 {
+		go w.audits(ctx, log)
+	}
 	bus.Pull(ctx, w.consumer, w.cfg.grace, log, func(jctx context.Context, msg jetstream.Msg) {
 		w.handle(jctx, msg, log)
 	})
@@ -215,10 +245,6 @@ func (w *Worker) process(ctx context.Context, job pipeline.MetadataJob, log *slo
 	for _, c := range dates.Find(string(text)) {
 		rec.DatesFound = append(rec.DatesFound, pipeline.DateFound{Page: job.Page, Text: c.Text, Date: c.Date, Confidence: c.Confidence})
 	}
-	data, err := pipeline.Encode(rec)
-	if err != nil {
-		return rec, "", err
-	}
 	var skip string
 	// Check before writing so a late duplicate never replaces the record of a finished page.
 	if p, _, err := w.status.Page(ctx, job.Doc, job.Page); err != nil {
@@ -226,12 +252,7 @@ func (w *Worker) process(ctx context.Context, job pipeline.MetadataJob, log *slo
 	} else if p.Version > job.Version || (p.Version == job.Version && p.State == pipeline.StateDone) {
 		return rec, "page already " + string(p.State), nil
 	}
-	key := pipeline.ProvenanceKey(job.Doc, job.Page, job.Version)
-	meta := map[string]string{pipeline.MetaSHA256: objectstore.SHA256(data), pipeline.MetaDoc: job.Doc, pipeline.MetaPage: fmt.Sprint(job.Page)}
-	err = bus.Retry(ctx, w.cfg.retry, log, "store provenance record", func(ctx context.Context) error {
-		return w.store.Put(ctx, pipeline.BucketProvenance, key, data, "application/json", meta)
-	})
-	if err != nil {
+	if err := w.record(ctx, &rec, log); err != nil {
 		return rec, "", err
 	}
 	_, err = w.status.UpdatePage(ctx, job.Doc, job.Page, func(p *pipeline.PageStatus, _ bool) error {
@@ -246,6 +267,154 @@ func (w *Worker) process(ctx context.Context, job pipeline.MetadataJob, log *slo
 		return rec, "", fmt.Errorf("update status: %w", err)
 	}
 	return rec, skip, nil
+}
+
+// audits runs a fixity audit every auditEvery until ctx ends.
+func (w *Worker) audits(ctx context.Context, log *slog.Logger) {
+	log = log.With(pipeline.LogStage, pipeline.StageFixity)
+	t := time.NewTicker(w.cfg.auditEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		w.auditOnce(ctx, log)
+	}
+}
+
+// auditOnce audits every document in the record log, one at a time, and logs the outcome:
+// a fixity-check event per document, and a line per failed record naming what failed.
+func (w *Worker) auditOnce(ctx context.Context, log *slog.Logger) {
+	docs, err := w.auditLog.RecordDocs(ctx)
+	if err != nil {
+		log.Error("stage event", pipeline.LogOutcome, pipeline.OutcomeFailed, pipeline.LogError, fmt.Sprintf("list documents: %v", err))
+		return
+	}
+	opts := audit.Options{Trusted: []ed25519.PublicKey{w.cfg.signer.PublicKey()}}
+	for _, doc := range docs {
+		start := time.Now()
+		rep, err := audit.Run(ctx, w.auditStore, w.auditLog, auditStatus{w.status}, []string{doc}, opts)
+		dlog := log.With(pipeline.LogDoc, doc)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			dlog.Error("stage event", pipeline.LogOutcome, pipeline.OutcomeFailed, pipeline.LogDuration, time.Since(start).Milliseconds(), pipeline.LogError, err.Error())
+			continue
+		}
+		for _, row := range rep.Rows {
+			if row.Failed() {
+				dlog.Error("fixity check failed", pipeline.LogPage, row.Page, "version", row.Version, pipeline.LogError, strings.Join(row.Problems, "; "))
+			}
+		}
+		outcome, level := pipeline.OutcomeOK, slog.LevelInfo
+		if rep.Failures() > 0 {
+			outcome, level = pipeline.OutcomeFailed, slog.LevelError
+		}
+		dlog.Log(ctx, level, "stage event", "event", "fixity check", pipeline.LogOutcome, outcome, pipeline.LogDuration, time.Since(start).Milliseconds(),
+			"records", len(rep.Rows), "failed", rep.Failures(), "objects", rep.Objects, "pending", rep.Pending)
+	}
+}
+
+// auditStatus reads a document with no status entry as one with no pages, so its records
+// and log entries are still audited.
+type auditStatus struct{ Status }
+
+func (s auditStatus) Pages(ctx context.Context, doc string) ([]pipeline.PageStatus, error) {
+	pages, err := s.Status.Pages(ctx, doc)
+	if errors.Is(err, bus.ErrNoDocument) {
+		return nil, nil
+	}
+	return pages, err
+}
+
+// maxChainRaces bounds how often one record loses the race to its document's chain head to
+// other workers' records before the job is handed back (to be delivered again later).
+const maxChainRaces = 50
+
+// record stores rec, signed, and appends it to its document's chain in the record log. The
+// record is stored before its log entry: a record in the store but not in the log is one a
+// crash interrupted, which the job's redelivery writes again; a log entry always names a
+// record that was stored.
+func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog.Logger) error {
+	key := pipeline.ProvenanceKey(rec.Doc, rec.Page, rec.Version)
+	// Chained already: the worker stopped between the append and the status update.
+	var (
+		logged pipeline.RecordEntry
+		found  bool
+	)
+	err := bus.Retry(ctx, w.cfg.retry, log, "read record log", func(ctx context.Context) error {
+		var err error
+		logged, found, err = w.bus.RecordEntry(ctx, rec.Doc, rec.Page, rec.Version)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if found {
+		obj, err := w.store.Get(ctx, pipeline.BucketProvenance, key)
+		if err != nil {
+			return fmt.Errorf("read provenance record %s, already in the record log: %w", key, err)
+		}
+		if got := objectstore.SHA256(obj.Data); got != logged.SHA256 {
+			return bus.Permanent(fmt.Errorf("provenance record %s does not match its record log entry: log has %s, store has %s", key, logged.SHA256, got))
+		}
+		log.Info("record already chained", "seq", logged.Seq)
+		return nil
+	}
+
+	for race := 1; ; race++ {
+		var head bus.ChainHead
+		err := bus.Retry(ctx, w.cfg.retry, log, "read record chain", func(ctx context.Context) error {
+			var err error
+			head, err = w.bus.RecordHead(ctx, rec.Doc)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		rec.Chain = &pipeline.Chain{Seq: head.Entry.Seq + 1}
+		if head.LogSeq != 0 {
+			prev := head.Entry.RecordRef
+			rec.Chain.Prev = &prev
+		}
+		if err := w.cfg.signer.Sign(rec); err != nil {
+			return err
+		}
+		data, err := pipeline.Encode(rec)
+		if err != nil {
+			return err
+		}
+		sum := objectstore.SHA256(data)
+		meta := map[string]string{pipeline.MetaSHA256: sum, pipeline.MetaDoc: rec.Doc, pipeline.MetaPage: fmt.Sprint(rec.Page)}
+		err = bus.Retry(ctx, w.cfg.retry, log, "store provenance record", func(ctx context.Context) error {
+			return w.store.Put(ctx, pipeline.BucketProvenance, key, data, "application/json", meta)
+		})
+		if err != nil {
+			return err
+		}
+		entry := pipeline.RecordEntry{
+			RecordRef: pipeline.RecordRef{Page: rec.Page, Version: rec.Version, Key: key, SHA256: sum},
+			Doc:       rec.Doc, Seq: rec.Chain.Seq, Prev: rec.Chain.Prev, Created: rec.Created,
+		}
+		err = bus.Retry(ctx, w.cfg.retry, log, "append to record log", func(ctx context.Context) error {
+			err := w.bus.AppendRecord(ctx, entry, head)
+			if errors.Is(err, bus.ErrChainMoved) {
+				return bus.Permanent(err) // not for Retry: read the new head
+			}
+			return err
+		})
+		switch {
+		case err == nil:
+			return nil
+		case !errors.Is(err, bus.ErrChainMoved):
+			return err
+		case race == maxChainRaces:
+			return fmt.Errorf("append record %s: lost the race to the chain's head %d times", key, race)
+		}
+	}
 }
 
 // reportComplete logs the document's completion when its last page is done.

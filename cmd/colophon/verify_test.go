@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"log/slog"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/colophon-archive/colophon/internal/devstack/devstacktest"
+	"github.com/colophon-archive/colophon/internal/provenance"
+	"github.com/colophon-archive/colophon/pipeline"
+	"github.com/colophon-archive/colophon/workers/metadata"
+)
+
+// rawS3 is a plain S3 client on the test's MinIO: tampering is done straight in the store,
+// past Colophon, as someone with the storage keys could.
+func rawS3(t *testing.T, e *env) *minio.Client {
+	t.Helper()
+	u, err := url.Parse(e.stack.S3Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := minio.New(u.Host, &minio.Options{Creds: credentials.NewStaticV4(devstacktest.AccessKey, devstacktest.SecretKey, ""), Secure: u.Scheme == "https"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestVerify runs the fixity audit on untouched data, then after each kind of tampering done
+// directly in the store, each undone before the next.
+func TestVerify(t *testing.T) {
+	e := newEnv(t)
+	e.startWorkers()
+	e.mustRun("upload", "--doc", "audited", "--source", "box 7", "--wait", samplePages(t, 2)[0], samplePages(t, 2)[1])
+	ctx := context.Background()
+	s3 := rawS3(t, e)
+
+	// Records are signed with the deployment's key and chained in the order written.
+	recs := decodeJSON[[]pipeline.Provenance](t, e.mustRun("provenance", "audited").stdout)
+	if len(recs) != 2 {
+		t.Fatalf("%d records", len(recs))
+	}
+	pub, err := provenance.LoadPublicKeys(testPublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs := map[int]pipeline.Provenance{}
+	for _, r := range recs {
+		if err := provenance.Verify(r, pub...); err != nil {
+			t.Errorf("page %d: %v", r.Page, err)
+		}
+		if r.Chain == nil {
+			t.Fatalf("page %d has no place in a chain", r.Page)
+		}
+		seqs[r.Chain.Seq] = r
+	}
+	if first, second := seqs[1], seqs[2]; first.Chain == nil || second.Chain == nil || first.Chain.Prev != nil ||
+		second.Chain.Prev == nil || second.Chain.Prev.Key != pipeline.ProvenanceKey("audited", first.Page, 1) {
+		t.Errorf("chain: %+v", seqs)
+	}
+
+	// The records are write-once in the store, the scans and texts versioned.
+	if on, mode, days, err := e.store.ObjectLock(ctx, pipeline.BucketProvenance); err != nil || !on || mode != "governance" || days != pipeline.DefaultRecordRetentionDays {
+		t.Errorf("provenance bucket lock: %v %q %d %v", on, mode, days, err)
+	}
+	for _, b := range pipeline.VersionedBuckets {
+		if v, err := e.store.Versioned(ctx, b); err != nil || !v {
+			t.Errorf("bucket %s versioned: %v %v", b, v, err)
+		}
+	}
+
+	verify := func(args ...string) result { return e.colophon(append([]string{"verify"}, args...)...) }
+	if r := verify("audited"); r.code != 0 || !strings.Contains(r.stdout, "2 records of 1 documents") || !strings.Contains(r.stdout, "all verified") {
+		t.Fatalf("untouched: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r := verify("--all", "--json"); r.code != 0 {
+		t.Fatalf("--all: exit %d\n%s", r.code, r.stderr)
+	} else if rep := decodeJSON[map[string]any](t, r.stdout); len(rep["rows"].([]any)) != 2 {
+		t.Errorf("--all rows: %v", rep["rows"])
+	}
+
+	get := func(bucket, key string) []byte {
+		t.Helper()
+		o, err := e.store.Get(ctx, bucket, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o.Data
+	}
+	put := func(bucket, key string, data []byte) {
+		t.Helper()
+		if err := e.store.Put(ctx, bucket, key, data, "application/octet-stream", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	del := func(bucket, key string) {
+		t.Helper()
+		if err := s3.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text1, rec1Key, rec2Key := pipeline.TextKey("audited", 1, 1), pipeline.ProvenanceKey("audited", 1, 1), pipeline.ProvenanceKey("audited", 2, 1)
+	other, _ := provenance.GenerateKey()
+
+	tests := []struct {
+		name   string
+		tamper func() (undo func())
+		want   string // the line naming the page and what failed
+	}{
+		{"text rewritten", func() func() {
+			orig := get(pipeline.BucketTexts, text1)
+			put(pipeline.BucketTexts, text1, append([]byte("FORGED "), orig...))
+			return func() { put(pipeline.BucketTexts, text1, orig) }
+		}, "audited page 1 version 1: text audited/0001/v1.txt was changed"},
+		{"record rewritten", func() func() {
+			orig := get(pipeline.BucketProvenance, rec2Key)
+			var r pipeline.Provenance
+			if err := json.Unmarshal(orig, &r); err != nil {
+				t.Fatal(err)
+			}
+			r.Source = "box 8"
+			forged, _ := pipeline.Encode(r)
+			put(pipeline.BucketProvenance, rec2Key, forged)
+			return func() { put(pipeline.BucketProvenance, rec2Key, orig) }
+		}, "audited page 2 version 1: record audited/0002/v1.json was rewritten"},
+		{"record rewritten and signed again with another key", func() func() {
+			orig := get(pipeline.BucketProvenance, rec2Key)
+			var r pipeline.Provenance
+			if err := json.Unmarshal(orig, &r); err != nil {
+				t.Fatal(err)
+			}
+			r.Source = "box 8"
+			if err := provenance.NewSigner(other).Sign(&r); err != nil {
+				t.Fatal(err)
+			}
+			forged, _ := pipeline.Encode(r)
+			put(pipeline.BucketProvenance, rec2Key, forged)
+			return func() { put(pipeline.BucketProvenance, rec2Key, orig) }
+		}, "audited page 2 version 1: record audited/0002/v1.json: signed by key " + provenance.KeyID(other.Public().(ed25519.PublicKey)) + ", which is not a trusted key"},
+		{"record deleted", func() func() {
+			orig := get(pipeline.BucketProvenance, rec1Key)
+			del(pipeline.BucketProvenance, rec1Key)
+			return func() { put(pipeline.BucketProvenance, rec1Key, orig) }
+		}, "audited page 1 version 1: record audited/0001/v1.json is missing from the store: deleted"},
+		{"record added outside the pipeline", func() func() {
+			key := pipeline.ProvenanceKey("audited", 1, 2)
+			put(pipeline.BucketProvenance, key, get(pipeline.BucketProvenance, rec1Key))
+			return func() { del(pipeline.BucketProvenance, key) }
+		}, "audited page 1 version 2: record audited/0001/v2.json is not in the record log"},
+		{"scan deleted", func() func() {
+			key := recs[0].Scan.Key
+			orig := get(pipeline.BucketScans, key)
+			del(pipeline.BucketScans, key)
+			return func() { put(pipeline.BucketScans, key, orig) }
+		}, "scan " + recs[0].Scan.Key + " is missing from the store"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			undo := tt.tamper()
+			r := verify("audited")
+			undo()
+			if r.code == 0 || !strings.Contains(r.stdout, tt.want) || !strings.Contains(r.stdout, "1 FAILED") {
+				t.Errorf("exit %d, want 1 and a line with %q\n%s\n%s", r.code, tt.want, r.stdout, r.stderr)
+			}
+			if r := verify("audited"); r.code != 0 {
+				t.Fatalf("after undoing: exit %d\n%s", r.code, r.stdout)
+			}
+		})
+	}
+
+	if r := verify("no-such-doc"); r.code == 0 || !strings.Contains(r.stderr, "unknown document") {
+		t.Errorf("unknown document: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := verify(); r.code == 0 || !strings.Contains(r.stderr, "--all") {
+		t.Errorf("no documents named: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestScheduledAudit: a metadata worker with --audit-every logs a fixity-check event for
+// each document on its schedule: ok while the data is untouched, failed, naming the page
+// and the object, once a text is rewritten in the store.
+func TestScheduledAudit(t *testing.T) {
+	e := newEnv(t)
+	e.startWorkers()
+	files := samplePages(t, 1)
+	e.mustRun("upload", "--doc", "watched", "--source", "box 7", "--wait", files[0])
+
+	var logs syncBuffer
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &globals{stdout: &logs, stderr: &logs, log: slog.New(slog.NewTextHandler(&logs, nil))}
+	b, store, err := connect(context.Background(), g, cfg, "auditor", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, err := metadata.New(ctx, b, store, metadata.WithLogger(g.log), metadata.WithSigner(testSigner(t)),
+		metadata.WithAuditEvery(200*time.Millisecond), metadata.WithID("auditor"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	waitFor(t, 30*time.Second, "a passing fixity check", func() bool {
+		return strings.Contains(grepLines(logs.String(), "doc=watched"), `event="fixity check" outcome=ok`)
+	})
+	key := pipeline.TextKey("watched", 1, 1)
+	if err := e.store.Put(context.Background(), pipeline.BucketTexts, key, []byte("forged"), "text/plain", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "a failed fixity check", func() bool {
+		return strings.Contains(grepLines(logs.String(), "doc=watched"), `event="fixity check" outcome=failed`)
+	})
+	if l := grepLines(logs.String(), "fixity check failed"); !strings.Contains(l, "page=1") || !strings.Contains(l, "text "+key+" was changed") {
+		t.Errorf("the failure line does not name the page and the text:\n%s", l)
+	}
+}
