@@ -46,6 +46,14 @@ const (
 // Buckets lists every object-store bucket the pipeline needs.
 var Buckets = []string{BucketScans, BucketTexts, BucketProvenance}
 
+// VersionedBuckets keep every version of an object: a scan or text rewritten or deleted in
+// the store leaves the one its record vouches for. BucketProvenance is write-once besides:
+// object lock, governance mode by default, for DefaultRecordRetentionDays.
+var VersionedBuckets = []string{BucketScans, BucketTexts}
+
+// DefaultRecordRetentionDays is how long each version of a record is locked by default.
+const DefaultRecordRetentionDays = 3650
+
 // Delivery policy shared by the consumers and the workers that honour it.
 const (
 	// AckWait is how long a job may go without an ack or an in-progress heartbeat before

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,6 +84,8 @@ Configuration comes from the environment:
 		newStatusCmd(g),
 		newGetCmd(g),
 		newProvenanceCmd(g),
+		newVerifyCmd(g),
+		newKeygenCmd(g),
 		newReprocessCmd(g),
 		newSampleCmd(g),
 		newSoakCmd(g),
@@ -426,11 +429,53 @@ func tryConnect(ctx context.Context, g *globals, cfg config, name string, store 
 		b.Close()
 		return nil, err
 	}
-	if err := store.EnsureBuckets(cctx, pipeline.Buckets...); err != nil {
+	if err := ensureBuckets(cctx, g, store); err != nil {
 		b.Close()
 		return nil, err
 	}
 	return b, nil
+}
+
+// Environment variables for the provenance bucket's object lock, read when it is created.
+const (
+	envRecordLock      = "COLOPHON_RECORD_LOCK"           // governance (default), compliance or off
+	envRecordRetention = "COLOPHON_RECORD_RETENTION_DAYS" // default pipeline.DefaultRecordRetentionDays
+)
+
+// ensureBuckets creates the pipeline's buckets, the provenance bucket write-once (object
+// lock) and the scans and texts versioned, and logs what the S3 service could not do.
+func ensureBuckets(ctx context.Context, g *globals, store *objectstore.Store) error {
+	lock := objectstore.Protection{LockMode: objectstore.LockGovernance, LockDays: pipeline.DefaultRecordRetentionDays}
+	switch m := strings.ToLower(os.Getenv(envRecordLock)); m {
+	case "", objectstore.LockGovernance:
+	case objectstore.LockCompliance:
+		lock.LockMode = m
+	case "off":
+		lock = objectstore.Protection{Versioning: true}
+	default:
+		return fmt.Errorf("%s=%q: want governance, compliance or off", envRecordLock, m)
+	}
+	if v := os.Getenv(envRecordRetention); v != "" {
+		var days uint
+		if _, err := fmt.Sscan(v, &days); err != nil || days == 0 {
+			return fmt.Errorf("%s=%q: want a number of days, 1 or more", envRecordRetention, v)
+		}
+		lock.LockDays = days
+	}
+	for _, bucket := range pipeline.Buckets {
+		p := objectstore.Protection{Versioning: slices.Contains(pipeline.VersionedBuckets, bucket)}
+		if bucket == pipeline.BucketProvenance {
+			p = lock
+		}
+		note, err := store.EnsureProtectedBucket(ctx, bucket, p)
+		if err != nil {
+			return err
+		}
+		if note != "" {
+			g.log.Warn("object store", "bucket", bucket, "note", note)
+		}
+	}
+	return nil
 }
 
 // openClient connects for a one-shot command.

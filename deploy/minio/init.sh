@@ -61,8 +61,16 @@ done
 timeout "$wait_s" mc --quiet --no-color ready "$alias" >/dev/null || die "MinIO at $url is not healthy"
 
 
+# Records are write-once (object lock, governance mode, COLOPHON_RECORD_RETENTION_DAYS), so
+# the provenance bucket is made with a lock: S3 only allows it when a bucket is created.
+# Scans and texts keep every version. The workers check this, they cannot set it.
+retention_days=${COLOPHON_RECORD_RETENTION_DAYS:-3650}
+mc --quiet --no-color mb --ignore-existing --with-lock "$alias/colophon-provenance" >/dev/null
+mc --quiet --no-color retention set --default GOVERNANCE "${retention_days}d" "$alias/colophon-provenance" >/dev/null \
+	|| log "colophon-provenance has no object lock (made before it was asked for): versioning only"
 for b in colophon-scans colophon-texts colophon-provenance; do
 	mc --quiet --no-color mb --ignore-existing "$alias/$b" >/dev/null
+	mc --quiet --no-color version enable "$alias/$b" >/dev/null
 	log "bucket $b ready"
 done
 
