@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,8 +97,55 @@ func TestBenchSmoke(t *testing.T) {
 	if len(rep.Targets) != 3 {
 		t.Errorf("targets %+v", rep.Targets)
 	}
+	checkSmokeRounds(t, rep)
 	if st, err := os.Stat(profile); err != nil || st.Size() == 0 || rep.Pipeline.CPUProfile != profile {
 		t.Errorf("CPU profile %s: %v (report names %q)", profile, err, rep.Pipeline.CPUProfile)
+	}
+}
+
+// checkSmokeRounds checks --smoke's 2 rounds: each contender in each, in a rotated order, the
+// pipeline a document of its own each round, and the top-level figures their totals.
+func checkSmokeRounds(t *testing.T, rep bench.Report) {
+	t.Helper()
+	if len(rep.Rounds) != 2 {
+		t.Fatalf("%d rounds, want 2 (--smoke)", len(rep.Rounds))
+	}
+	contenders := []string{bench.ContenderBaseline, bench.ContenderPipeline}
+	if rep.OCRmyPDF.Status == bench.StatusMeasured {
+		contenders = []string{bench.ContenderBaseline, bench.ContenderOCRmyPDF, bench.ContenderPipeline}
+	}
+	docs := map[string]bool{}
+	var baseSeconds, pipeSeconds float64
+	for i, rd := range rep.Rounds {
+		if want := bench.RoundOrder(contenders, i); !slices.Equal(rd.Order, want) {
+			t.Errorf("round %d order %v, want %v", i+1, rd.Order, want)
+		}
+		if rd.Baseline.Seconds <= 0 || rd.Baseline.CPUSeconds <= 0 || rd.Baseline.PagesPerMinute <= 0 {
+			t.Errorf("round %d baseline %+v", i+1, rd.Baseline)
+		}
+		p := rd.Pipeline
+		if p.Seconds <= 0 || p.ProcessCPUSeconds <= 0 || p.RecognitionCPUSeconds <= 0 || p.Doc == "" || rd.PipelineToBaseline <= 0 {
+			t.Errorf("round %d pipeline %+v, ratio %v", i+1, p, rd.PipelineToBaseline)
+		}
+		if (rd.OCRmyPDF != nil) != (rep.OCRmyPDF.Status == bench.StatusMeasured) || (rd.PipelineToOCRmyPDF != nil) != (rd.OCRmyPDF != nil) {
+			t.Errorf("round %d OCRmyPDF %+v, ratio %v; OCRmyPDF %s", i+1, rd.OCRmyPDF, rd.PipelineToOCRmyPDF, rep.OCRmyPDF.Status)
+		}
+		docs[p.Doc] = true
+		baseSeconds += rd.Baseline.Seconds
+		pipeSeconds += p.Seconds
+	}
+	if len(docs) != 2 {
+		t.Errorf("pipeline documents %v, want 2 distinct", docs)
+	}
+	if rep.Pipeline.Doc != rep.Rounds[1].Pipeline.Doc {
+		t.Errorf("pipeline doc %q, want the last round's %q", rep.Pipeline.Doc, rep.Rounds[1].Pipeline.Doc)
+	}
+	near := func(a, b float64) bool { return a > b-1e-9 && a < b+1e-9 }
+	if !near(rep.Baseline.Seconds, baseSeconds) || !near(rep.Pipeline.Seconds, pipeSeconds) {
+		t.Errorf("totals: baseline %v s, pipeline %v s; the rounds add up to %v and %v", rep.Baseline.Seconds, rep.Pipeline.Seconds, baseSeconds, pipeSeconds)
+	}
+	if rep.Ratios.PipelineToBaselineTotals <= 0 {
+		t.Errorf("pipeline/baseline of the totals %v", rep.Ratios.PipelineToBaselineTotals)
 	}
 }
 
@@ -112,8 +160,9 @@ func TestBenchSmokeText(t *testing.T) {
 		"tesseract CLI, parallel", "colophon pipeline",
 		"baseline: tesseract PAGE stdout, OMP_THREAD_LIMIT=1, 1 processes at a time",
 		"OCRmyPDF: skipped (--skip-ocrmypdf)",
-		"pipeline / baseline: ", "pipeline / OCRmyPDF: n/a (OCRmyPDF skipped)",
-		"pipeline CPU: ", "1 samples:", "p50 ",
+		"all 2 rounds together", "round by round", "baseline, pipeline", "pipeline, baseline",
+		"pipeline / baseline: median of 2 rounds ", "pipeline / OCRmyPDF: n/a (OCRmyPDF skipped)",
+		"pipeline CPU, all 2 rounds: ", "1 samples:", "p50 ",
 		"targets (not their conditions",
 	} {
 		if !strings.Contains(r.stdout, want) {
@@ -133,6 +182,7 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 	}{
 		{[]string{"--pages", "0"}, "--pages must be 1 or more"},
 		{[]string{"--jobs", "0"}, "--jobs must be 1 or more"},
+		{[]string{"--rounds", "0"}, "--rounds must be 1 or more"},
 		{[]string{"--overhead-samples", "-1"}, "--overhead-samples must be 0 or more"},
 		{[]string{"--pages-from", filepath.Join(t.TempDir(), "nowhere")}, "nowhere"},
 		{[]string{"extra"}, "unknown command"},

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ type benchOptions struct {
 	pages           int
 	pagesFrom       string
 	jobs            int
+	rounds          int
 	skipOCRmyPDF    bool
 	overheadSamples int
 	smoke           bool
@@ -41,7 +43,7 @@ const benchSeed = 4
 func newBenchCmd(g *globals) *cobra.Command {
 	var o benchOptions
 	cmd := &cobra.Command{
-		Use:   "bench [--pages N | --pages-from DIR] [--jobs N] [--skip-ocrmypdf] [--overhead-samples K] [--smoke] [--json] [--cpuprofile FILE] [--memory [--memory-pages N]] [--fidelity [--corpus DIR]]",
+		Use:   "bench [--pages N | --pages-from DIR] [--jobs N] [--rounds R] [--skip-ocrmypdf] [--overhead-samples K] [--smoke] [--json] [--cpuprofile FILE] [--memory [--memory-pages N]] [--fidelity [--corpus DIR]]",
 		Short: "Measure the pipeline against parallel tesseract and OCRmyPDF on the same pages",
 		Long: `Measures, in one run on the same pages:
   (a) plain 'tesseract PAGE stdout' over every page, OMP_THREAD_LIMIT=1, --jobs processes at a time;
@@ -51,14 +53,20 @@ func newBenchCmd(g *globals) *cobra.Command {
   (c) the pipeline end to end, from the first upload byte to the last verified text: the pages
       uploaded as one document to a throwaway stack this command runs (NATS, a MinIO child,
       workers with --jobs recognitions at once), waited for and read back verified.
-It prints pages a minute for each and the ratios; the pipeline's overhead on single pages sent
-one by one to the idle pipeline (end-to-end time minus the page's recognition time from its
-provenance record: p50, p95); the pipeline's CPU time (this process and MinIO) beyond
-recognition, as a share of it; and the mean character error rate of each against the pages'
-ground truth. Pages are generated (A4 at 300 dpi, about 400 words each) or read from
---pages-from DIR (image files; X.gt.txt or X.txt beside X.png is its ground truth).
---smoke: 2 small pages and 2 overhead samples, to check the benchmark works (CI); it says
-nothing about speed. A benchmark, not a test: it asserts no speed.
+The three run in --rounds rounds (default 3), each contender once a round, one after another.
+A machine's speed drifts between one run and the next, so the order rotates from round to
+round (with 3 contenders and 3 rounds each runs once first, once second, once last) and the
+ratios are the medians of the rounds' ratios. The stack starts, and reads a warm-up page,
+before the first round; each round's pipeline run is a document of its own.
+It prints pages a minute for each over all rounds and round by round, and the ratios; the
+pipeline's overhead on single pages sent one by one to the idle pipeline (end-to-end time
+minus the page's recognition time from its provenance record: p50, p95); the pipeline's CPU
+time (this process and MinIO) beyond recognition, as a share of it; and the mean character
+error rate of each against the pages' ground truth. Pages are generated (A4 at 300 dpi, about
+400 words each) or read from --pages-from DIR (image files; X.gt.txt or X.txt beside X.png is
+its ground truth).
+--smoke: 2 small pages, 2 rounds and 2 overhead samples, to check the benchmark works (CI); it
+says nothing about speed. A benchmark, not a test: it asserts no speed.
 
 --memory measures memory instead: a separate 'colophon worker ocr --concurrency 1' process
 reads --memory-pages pages (the --pages pages over and over) and its resident set
@@ -78,6 +86,9 @@ degradation, and the targets. With --smoke: 2 small pages, no corpus.`,
 				if !f.Changed("pages") {
 					o.pages = 2
 				}
+				if !f.Changed("rounds") {
+					o.rounds = 2
+				}
 				if !f.Changed("overhead-samples") {
 					o.overheadSamples = 2
 				}
@@ -90,6 +101,9 @@ degradation, and the targets. With --smoke: 2 small pages, no corpus.`,
 			}
 			if o.jobs < 1 {
 				return errors.New("--jobs must be 1 or more")
+			}
+			if o.rounds < 1 {
+				return errors.New("--rounds must be 1 or more")
 			}
 			if o.overheadSamples < 0 {
 				return errors.New("--overhead-samples must be 0 or more")
@@ -133,15 +147,16 @@ degradation, and the targets. With --smoke: 2 small pages, no corpus.`,
 	fl.IntVar(&o.pages, "pages", 20, "pages to generate (with --pages-from: the first N files; default all)")
 	fl.StringVar(&o.pagesFrom, "pages-from", "", "read the pages from the image files in DIR instead of generating them")
 	fl.IntVar(&o.jobs, "jobs", runtime.NumCPU(), "tesseract processes, OCRmyPDF jobs and pipeline recognitions at once")
+	fl.IntVar(&o.rounds, "rounds", 3, "rounds of the throughput comparison, each contender once a round in a rotated order (--smoke: 2)")
 	fl.BoolVar(&o.skipOCRmyPDF, "skip-ocrmypdf", false, "do not run OCRmyPDF")
 	fl.IntVar(&o.overheadSamples, "overhead-samples", 10, "single-page documents sent to the idle pipeline to measure its overhead")
-	fl.BoolVar(&o.smoke, "smoke", false, "2 small pages and 2 overhead samples: checks the benchmark works, says nothing about speed")
+	fl.BoolVar(&o.smoke, "smoke", false, "2 small pages, 2 rounds and 2 overhead samples: checks the benchmark works, says nothing about speed")
 	fl.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fl.BoolVar(&o.memory, "memory", false, "instead: the resident memory of one OCR worker process over --memory-pages pages (the --pages pages, cycled)")
 	fl.IntVar(&o.memoryPages, "memory-pages", 500, "with --memory: pages to push through the worker")
 	fl.BoolVar(&o.fidelity, "fidelity", false, "instead: character error rate and seconds a page of plain tesseract against the pipeline, on real and degraded pages")
 	fl.StringVar(&o.corpus, "corpus", filepath.Join("..", "shared", "corpus"), "with --fidelity: real scans with ground truth (X.gt.txt beside X); skipped when absent")
-	fl.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of this process during the pipeline's throughput run to FILE")
+	fl.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of this process to FILE during the first round's pipeline run only (a profile can be started once per file)")
 	return cmd
 }
 
@@ -192,49 +207,23 @@ func runBench(ctx context.Context, g, workerG *globals, o benchOptions, command 
 		}
 	}
 
-	// (a) the baseline.
-	g.log.Info("bench: parallel tesseract", "pages", len(paths), "jobs", o.jobs)
-	others := bench.StartOthers()
-	base, err := bench.RunBaseline(ctx, tesseractBin, paths, o.jobs)
-	if err != nil {
-		return nil, nil, fmt.Errorf("baseline: %w", err)
-	}
-	rep.Baseline = bench.BaselineRun{
-		Command: fmt.Sprintf("tesseract PAGE stdout, OMP_THREAD_LIMIT=1, %d processes at a time", o.jobs),
-		Seconds: base.Seconds, CPUSeconds: base.CPUSeconds, MeanCER: set.MeanCER(base.Texts), OtherCPUSeconds: others.Seconds(base.CPUSeconds),
-	}
-
-	// (b) OCRmyPDF.
+	rep.Baseline.Command = fmt.Sprintf("tesseract PAGE stdout, OMP_THREAD_LIMIT=1, %d processes at a time", o.jobs)
+	contenders := []string{bench.ContenderBaseline}
+	ocrTool := bench.DefaultOCRmyPDF
+	ocrTool.ImageDPI = imageDPI
 	rep.OCRmyPDF = bench.OCRmyPDFRun{Status: bench.StatusSkipped, Reason: "--skip-ocrmypdf"}
 	if !o.skipOCRmyPDF {
-		g.log.Info("bench: OCRmyPDF", "pages", len(paths), "jobs", o.jobs)
-		dir := filepath.Join(work, "ocrmypdf")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, nil, err
-		}
-		tool := bench.DefaultOCRmyPDF
-		tool.ImageDPI = imageDPI
-		others := bench.StartOthers()
-		res, err := tool.Run(ctx, paths, o.jobs, dir)
-		otherCPU := others.Seconds(res.CPUSeconds)
-		switch {
-		case errors.Is(err, bench.ErrNotInstalled):
+		if err := ocrTool.Installed(); err != nil {
 			rep.OCRmyPDF = bench.OCRmyPDFRun{Status: bench.StatusNotInstalled, Reason: err.Error() + "; scripts/install-deps --bench installs it"}
-		case err != nil:
-			ocrErr = err
-			rep.OCRmyPDF = bench.OCRmyPDFRun{Status: bench.StatusFailed, Reason: err.Error(), Version: res.Version}
-		default:
-			rep.OCRmyPDF = bench.OCRmyPDFRun{
-				Status: bench.StatusMeasured, Version: res.Version, Command: res.Command, Img2PDFSeconds: res.Img2PDFSeconds,
-				Seconds: res.Seconds, CPUSeconds: res.CPUSeconds, MeanCER: set.MeanCER(res.Texts), OtherCPUSeconds: otherCPU,
-			}
+		} else {
+			rep.OCRmyPDF = bench.OCRmyPDFRun{Status: bench.StatusMeasured} // until a run fails
+			contenders = append(contenders, bench.ContenderOCRmyPDF)
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
-	}
+	contenders = append(contenders, bench.ContenderPipeline)
 
-	// (c) the pipeline.
+	// The stack is started and warmed up before the first round (engines loaded, every
+	// connection made), so every round's pipeline run finds it the same.
 	g.log.Info("bench: starting the pipeline", "recognitions_at_once", o.jobs)
 	recogCPU := &bench.RecognitionCPU{}
 	st, err := startInprocStack(ctx, workerG, inprocOptions{dataDir: filepath.Join(work, "stack"), concurrency: o.jobs,
@@ -250,65 +239,64 @@ func runBench(ctx context.Context, g, workerG *globals, o benchOptions, command 
 	defer b.Close()
 	run := "bench-" + time.Now().UTC().Format("20060102-150405")
 	source := "colophon bench " + run
-	// Warm-up: the engines are loaded and every connection made before anything is timed.
 	if _, err := bench.RunDocument(ctx, c, run+"-warmup", source, paths[:1]); err != nil {
 		return nil, nil, fmt.Errorf("warm-up: %w", err)
 	}
 
-	g.log.Info("bench: pipeline throughput", "pages", len(paths))
-	minioPID := st.MinIOPID()
-	self0, err := bench.SelfCPUSeconds()
-	if err != nil {
-		return nil, nil, err
-	}
-	minio0, err := bench.ProcessCPUSeconds(minioPID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("MinIO's CPU time: %w", err)
-	}
-	recog0, _ := recogCPU.Seconds()
-	others = bench.StartOthers()
-	stopProfile := func() {}
-	if o.cpuProfile != "" {
-		pf, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return nil, nil, err
+	// Rounds: the machine's speed drifts between one contender's run and the next, so each
+	// round runs every contender once, in an order rotated round by round, and the report
+	// takes the median of the rounds' ratios.
+	tb := &throughputBench{tesseract: tesseractBin, paths: paths, jobs: o.jobs, work: work, ocrTool: ocrTool, client: c, run: run, source: source,
+		minioPID: st.MinIOPID(), recogCPU: recogCPU, cpuProfile: o.cpuProfile, texts: map[string][]string{}, textsDiffer: map[string]bool{}}
+	for i := range o.rounds {
+		order := bench.RoundOrder(contenders, i)
+		g.log.Info("bench: round", "round", i+1, "of", o.rounds, "order", strings.Join(order, ", "), "pages", len(paths))
+		var rd bench.Round
+		for _, name := range order {
+			switch name {
+			case bench.ContenderBaseline:
+				rd.Baseline, err = tb.baseline(ctx)
+			case bench.ContenderOCRmyPDF:
+				if rep.OCRmyPDF.Status != bench.StatusMeasured {
+					continue // it failed in an earlier round: not run again
+				}
+				var res bench.OCRmyPDFResult
+				rd.OCRmyPDF, res, err = tb.ocrmypdf(ctx, i)
+				switch {
+				case err == nil:
+					rep.OCRmyPDF.Version, rep.OCRmyPDF.Command = res.Version, res.Command
+				case ctx.Err() == nil:
+					// Reported, and the command fails at the end; the rest is still measured.
+					ocrErr, err = err, nil
+					rep.OCRmyPDF = bench.OCRmyPDFRun{Status: bench.StatusFailed, Reason: ocrErr.Error(), Version: res.Version}
+					continue
+				}
+			case bench.ContenderPipeline:
+				rd.Pipeline, err = tb.pipeline(ctx, i)
+			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("round %d, %s: %w", i+1, name, err)
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+			rd.Order = append(rd.Order, name)
 		}
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			pf.Close()
-			return nil, nil, err
+		rep.Rounds = append(rep.Rounds, rd)
+	}
+	// Every round reads the same pages the same way, so the last round's texts stand for all
+	// of them; tb.keep noted any contender whose text changed.
+	rep.Baseline.MeanCER = set.MeanCER(tb.texts[bench.ContenderBaseline])
+	if rep.OCRmyPDF.Status == bench.StatusMeasured {
+		rep.OCRmyPDF.MeanCER = set.MeanCER(tb.texts[bench.ContenderOCRmyPDF])
+	}
+	rep.Pipeline.MeanCER = set.MeanCER(tb.texts[bench.ContenderPipeline])
+	rep.Pipeline.MeanCERVsBaseline = bench.MeanCERBetween(tb.texts[bench.ContenderPipeline], tb.texts[bench.ContenderBaseline])
+	rep.Pipeline.CPUProfile = o.cpuProfile
+	for _, name := range contenders {
+		if tb.textsDiffer[name] {
+			rep.TextsDiffer = append(rep.TextsDiffer, name)
 		}
-		stopProfile = func() { pprof.StopCPUProfile(); pf.Close() }
-	}
-	all, err := bench.RunDocument(ctx, c, run+"-all", source, paths)
-	stopProfile()
-	if err != nil {
-		return nil, nil, err
-	}
-	self1, err := bench.SelfCPUSeconds()
-	if err != nil {
-		return nil, nil, err
-	}
-	minio1, err := bench.ProcessCPUSeconds(minioPID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("MinIO's CPU time: %w", err)
-	}
-	otherCPU := others.Seconds(self1 - self0 + minio1 - minio0)
-	recog1, _ := recogCPU.Seconds()
-	texts := make([]string, len(all.Pages))
-	for i, p := range all.Pages {
-		texts[i] = string(p.Text)
-	}
-	rep.Pipeline = bench.PipelineRun{
-		Doc:                   all.Doc,
-		Seconds:               all.EndToEnd().Seconds(),
-		UploadSeconds:         all.Upload.Seconds(),
-		RecognitionSeconds:    all.RecognitionSeconds,
-		RecognitionCPUSeconds: recog1 - recog0,
-		CPU:                   bench.PipelineCPU{ProcessSeconds: self1 - self0, MinIOSeconds: minio1 - minio0},
-		MeanCER:               set.MeanCER(texts),
-		MeanCERVsBaseline:     bench.MeanCERBetween(texts, base.Texts),
-		CPUProfile:            o.cpuProfile,
-		OtherCPUSeconds:       otherCPU,
 	}
 
 	// Single pages on the idle pipeline.
@@ -325,6 +313,123 @@ func runBench(ctx context.Context, g, workerG *globals, o benchOptions, command 
 	rep.LoadAfter = bench.LoadAverage()
 	rep.Finish()
 	return rep, ocrErr, nil
+}
+
+// throughputBench runs the contenders of the throughput comparison, one run at a time, and
+// keeps each one's texts for the CERs.
+type throughputBench struct {
+	tesseract  string // the baseline's command
+	paths      []string
+	jobs       int
+	work       string
+	ocrTool    bench.OCRmyPDF
+	client     bench.Client
+	run        string // the start of the pipeline's document IDs
+	source     string
+	minioPID   int
+	recogCPU   *bench.RecognitionCPU
+	cpuProfile string
+	profiled   bool // pprof can be started only once per file: the first pipeline run has it
+
+	texts       map[string][]string // each contender's texts from its latest run
+	textsDiffer map[string]bool     // contenders whose texts changed from one round to the next
+}
+
+// keep records a contender's texts, noting whether they differ from its previous run's.
+func (tb *throughputBench) keep(name string, texts []string) {
+	if prev, ok := tb.texts[name]; ok && !slices.Equal(prev, texts) {
+		tb.textsDiffer[name] = true
+	}
+	tb.texts[name] = texts
+}
+
+// baseline is plain tesseract, --jobs processes at a time.
+func (tb *throughputBench) baseline(ctx context.Context) (bench.RoundRun, error) {
+	others := bench.StartOthers()
+	res, err := bench.RunBaseline(ctx, tb.tesseract, tb.paths, tb.jobs)
+	if err != nil {
+		return bench.RoundRun{}, err
+	}
+	tb.keep(bench.ContenderBaseline, res.Texts)
+	return bench.RoundRun{Seconds: res.Seconds, CPUSeconds: res.CPUSeconds, OtherCPUSeconds: others.Seconds(res.CPUSeconds)}, nil
+}
+
+// ocrmypdf is OCRmyPDF on the pages as one PDF, in a directory of the round's own.
+func (tb *throughputBench) ocrmypdf(ctx context.Context, round int) (*bench.OCRmyPDFRound, bench.OCRmyPDFResult, error) {
+	dir := filepath.Join(tb.work, fmt.Sprintf("ocrmypdf-%d", round+1))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, bench.OCRmyPDFResult{}, err
+	}
+	defer os.RemoveAll(dir) // a PDF/A of every page each round: no need to keep them
+	others := bench.StartOthers()
+	res, err := tb.ocrTool.Run(ctx, tb.paths, tb.jobs, dir)
+	otherCPU := others.Seconds(res.CPUSeconds)
+	if err != nil {
+		return nil, res, err
+	}
+	tb.keep(bench.ContenderOCRmyPDF, res.Texts)
+	return &bench.OCRmyPDFRound{
+		RoundRun:       bench.RoundRun{Seconds: res.Seconds, CPUSeconds: res.CPUSeconds, OtherCPUSeconds: otherCPU},
+		Img2PDFSeconds: res.Img2PDFSeconds,
+	}, res, nil
+}
+
+// pipeline sends the pages as one document, a new one each round, through the running
+// stack. Its CPU time is this process's (NATS, the workers, the client) and MinIO's.
+func (tb *throughputBench) pipeline(ctx context.Context, round int) (bench.PipelineRound, error) {
+	var pr bench.PipelineRound
+	self0, err := bench.SelfCPUSeconds()
+	if err != nil {
+		return pr, err
+	}
+	minio0, err := bench.ProcessCPUSeconds(tb.minioPID)
+	if err != nil {
+		return pr, fmt.Errorf("MinIO's CPU time: %w", err)
+	}
+	recog0, _ := tb.recogCPU.Seconds()
+	others := bench.StartOthers()
+	stopProfile := func() {}
+	if tb.cpuProfile != "" && !tb.profiled {
+		tb.profiled = true
+		pf, err := os.Create(tb.cpuProfile)
+		if err != nil {
+			return pr, err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			pf.Close()
+			return pr, err
+		}
+		stopProfile = func() { pprof.StopCPUProfile(); pf.Close() }
+	}
+	all, err := bench.RunDocument(ctx, tb.client, fmt.Sprintf("%s-round-%d", tb.run, round+1), tb.source, tb.paths)
+	stopProfile()
+	if err != nil {
+		return pr, err
+	}
+	self1, err := bench.SelfCPUSeconds()
+	if err != nil {
+		return pr, err
+	}
+	minio1, err := bench.ProcessCPUSeconds(tb.minioPID)
+	if err != nil {
+		return pr, fmt.Errorf("MinIO's CPU time: %w", err)
+	}
+	otherCPU := others.Seconds(self1 - self0 + minio1 - minio0)
+	recog1, _ := tb.recogCPU.Seconds()
+	texts := make([]string, len(all.Pages))
+	for i, p := range all.Pages {
+		texts[i] = string(p.Text)
+	}
+	tb.keep(bench.ContenderPipeline, texts)
+	return bench.PipelineRound{
+		RoundRun:              bench.RoundRun{Seconds: all.EndToEnd().Seconds(), OtherCPUSeconds: otherCPU},
+		Doc:                   all.Doc,
+		UploadSeconds:         all.Upload.Seconds(),
+		RecognitionSeconds:    all.RecognitionSeconds,
+		RecognitionCPUSeconds: recog1 - recog0,
+		ProcessCPUSeconds:     self1 - self0,
+		MinIOCPUSeconds:       minio1 - minio0,
+	}, nil
 }
 
 // runMemoryBench measures one OCR worker process's resident memory as it reads page after

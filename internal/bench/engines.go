@@ -133,13 +133,9 @@ type OCRmyPDFResult struct {
 // missing.
 func (o OCRmyPDF) Run(ctx context.Context, pages []string, jobs int, dir string) (OCRmyPDFResult, error) {
 	var res OCRmyPDFResult
-	bin, err := exec.LookPath(o.Bin)
+	bin, img2pdf, err := o.lookPath()
 	if err != nil {
-		return res, fmt.Errorf("%s: %w", o.Bin, ErrNotInstalled)
-	}
-	img2pdf, err := exec.LookPath(o.Img2PDF)
-	if err != nil {
-		return res, fmt.Errorf("%s: %w", o.Img2PDF, ErrNotInstalled)
+		return res, err
 	}
 	if out, err := exec.CommandContext(ctx, bin, "--version").Output(); err == nil {
 		res.Version = strings.TrimSpace(string(out))
@@ -181,6 +177,23 @@ func (o OCRmyPDF) Run(ctx context.Context, pages []string, jobs int, dir string)
 		res.Texts = texts
 	}
 	return res, nil
+}
+
+// Installed returns nil when both commands are on this machine, otherwise an error wrapping
+// ErrNotInstalled that names the missing one.
+func (o OCRmyPDF) Installed() error {
+	_, _, err := o.lookPath()
+	return err
+}
+
+func (o OCRmyPDF) lookPath() (bin, img2pdf string, err error) {
+	if bin, err = exec.LookPath(o.Bin); err != nil {
+		return "", "", fmt.Errorf("%s: %w", o.Bin, ErrNotInstalled)
+	}
+	if img2pdf, err = exec.LookPath(o.Img2PDF); err != nil {
+		return "", "", fmt.Errorf("%s: %w", o.Img2PDF, ErrNotInstalled)
+	}
+	return bin, img2pdf, nil
 }
 
 func runQuiet(ctx context.Context, bin string, args []string, env []string) error {

@@ -159,6 +159,12 @@ func TestOCRmyPDFNotInstalled(t *testing.T) {
 		if !errors.Is(err, ErrNotInstalled) {
 			t.Errorf("%+v: %v, want ErrNotInstalled", tool, err)
 		}
+		if err := tool.Installed(); !errors.Is(err, ErrNotInstalled) {
+			t.Errorf("%+v: Installed() = %v, want ErrNotInstalled", tool, err)
+		}
+	}
+	if err := (OCRmyPDF{Bin: "true", Img2PDF: "true"}).Installed(); err != nil {
+		t.Errorf("both commands on PATH: Installed() = %v", err)
 	}
 }
 

@@ -18,6 +18,10 @@ const (
 )
 
 // Report is everything one `colophon bench` run measured: the JSON of `bench --json`.
+//
+// The throughput comparison runs in Rounds, each contender once a round. Baseline, OCRmyPDF
+// and Pipeline are the totals over all rounds, and Ratios the medians of the rounds' ratios;
+// Finish works them out from the rounds. With one round they are that round's figures.
 type Report struct {
 	Date       time.Time   `json:"date"`
 	Command    string      `json:"command"`
@@ -30,9 +34,13 @@ type Report struct {
 	Baseline   BaselineRun `json:"baseline"`
 	OCRmyPDF   OCRmyPDFRun `json:"ocrmypdf"`
 	Pipeline   PipelineRun `json:"pipeline"`
-	Ratios     Ratios      `json:"ratios"`
-	Overhead   OverheadRun `json:"overhead"`
-	Targets    []Target    `json:"targets"`
+	Rounds     []Round     `json:"rounds"`
+	// TextsDiffer names the contenders whose text of the pages was not the same in every
+	// round (it should be); the CERs are from the last round.
+	TextsDiffer []string    `json:"texts_differ,omitempty"`
+	Ratios      Ratios      `json:"ratios"`
+	Overhead    OverheadRun `json:"overhead"`
+	Targets     []Target    `json:"targets"`
 }
 
 // PagesInfo describes the pages every contender read.
@@ -80,9 +88,9 @@ type OCRmyPDFRun struct {
 }
 
 // PipelineRun is the pages as one document through the pipeline, from the first upload
-// byte to the last verified byte of text.
+// byte to the last verified byte of text (a document a round).
 type PipelineRun struct {
-	Doc            string  `json:"doc"`
+	Doc            string  `json:"doc"` // the last round's, whose text the CERs are from
 	Seconds        float64 `json:"seconds"`
 	PagesPerMinute float64 `json:"pages_per_minute"`
 	// UploadSeconds is how long the upload took; recognition runs meanwhile.
@@ -96,7 +104,7 @@ type PipelineRun struct {
 	MeanCER               *float64    `json:"mean_cer"`
 	// MeanCERVsBaseline is the pipeline's text against the baseline's, page by page.
 	MeanCERVsBaseline *float64 `json:"mean_cer_vs_baseline"`
-	CPUProfile        string   `json:"cpu_profile,omitempty"`
+	CPUProfile        string   `json:"cpu_profile,omitempty"` // of the first round's run
 	// OtherCPUSeconds is the CPU time other programs took on this machine meanwhile.
 	OtherCPUSeconds float64 `json:"other_cpu_seconds"`
 }
@@ -116,10 +124,14 @@ type PipelineCPU struct {
 	OverheadShareByDuration float64 `json:"overhead_share_by_duration"`
 }
 
-// Ratios compare throughputs (pages a minute).
+// Ratios compare throughputs (pages a minute): the medians of the rounds' ratios, which the
+// targets are judged on, and the ratios of the totals over all rounds. Those for OCRmyPDF
+// are null when it was not measured.
 type Ratios struct {
-	PipelineToBaseline float64  `json:"pipeline_to_baseline"`
-	PipelineToOCRmyPDF *float64 `json:"pipeline_to_ocrmypdf"` // null when OCRmyPDF was not measured
+	PipelineToBaseline       float64  `json:"pipeline_to_baseline"`
+	PipelineToOCRmyPDF       *float64 `json:"pipeline_to_ocrmypdf"`
+	PipelineToBaselineTotals float64  `json:"pipeline_to_baseline_totals"`
+	PipelineToOCRmyPDFTotals *float64 `json:"pipeline_to_ocrmypdf_totals"`
 }
 
 // OverheadRun is single-page documents sent one after another to an idle pipeline.
@@ -144,23 +156,11 @@ type Target struct {
 	Met  *bool  `json:"met"`
 }
 
-// Finish computes what follows from the measurements: pages a minute, ratios, percentiles,
-// CPU overhead and the targets.
+// Finish computes what follows from the measurements: the totals over the rounds, pages a
+// minute, ratios, percentiles, CPU overhead and the targets. The CERs, which need the texts,
+// are the caller's.
 func (r *Report) Finish() {
-	n := r.Pages.Count
-	r.Baseline.PagesPerMinute = PagesPerMinute(n, r.Baseline.Seconds)
-	r.Pipeline.PagesPerMinute = PagesPerMinute(n, r.Pipeline.Seconds)
-	r.Ratios = Ratios{}
-	if r.Baseline.PagesPerMinute > 0 {
-		r.Ratios.PipelineToBaseline = r.Pipeline.PagesPerMinute / r.Baseline.PagesPerMinute
-	}
-	if r.OCRmyPDF.Status == StatusMeasured {
-		r.OCRmyPDF.PagesPerMinute = PagesPerMinute(n, r.OCRmyPDF.Seconds)
-		if r.OCRmyPDF.PagesPerMinute > 0 {
-			ratio := r.Pipeline.PagesPerMinute / r.OCRmyPDF.PagesPerMinute
-			r.Ratios.PipelineToOCRmyPDF = &ratio
-		}
-	}
+	r.finishThroughput()
 	cpu := &r.Pipeline.CPU
 	cpu.TotalSeconds = cpu.ProcessSeconds + cpu.MinIOSeconds
 	recog := r.Pipeline.RecognitionCPUSeconds
@@ -192,13 +192,18 @@ func (r *Report) Finish() {
 	o.MedianRecognitionMS = zeroNaN(Percentile(field(func(s OverheadSample) float64 { return s.RecognitionMS }), 50))
 
 	met := func(ok bool) *bool { return &ok }
+	// With several rounds the ratio judged is their median: say so.
+	ofRounds := ""
+	if len(r.Rounds) > 1 {
+		ofRounds = fmt.Sprintf(", median of %d rounds", len(r.Rounds))
+	}
 	r.Targets = []Target{{
 		Name: "pipeline throughput / parallel tesseract", Want: fmt.Sprintf(">= %.1fx", TargetPipelineToBaseline),
-		Got: fmt.Sprintf("%.2fx", r.Ratios.PipelineToBaseline), Met: met(r.Ratios.PipelineToBaseline >= TargetPipelineToBaseline),
+		Got: fmt.Sprintf("%.2fx%s", r.Ratios.PipelineToBaseline, ofRounds), Met: met(r.Ratios.PipelineToBaseline >= TargetPipelineToBaseline),
 	}}
 	t := Target{Name: "pipeline throughput / OCRmyPDF", Want: fmt.Sprintf(">= %.1fx", TargetPipelineToOCRmyPDF), Got: "OCRmyPDF " + r.OCRmyPDF.Status}
 	if x := r.Ratios.PipelineToOCRmyPDF; x != nil {
-		t.Got, t.Met = fmt.Sprintf("%.2fx", *x), met(*x >= TargetPipelineToOCRmyPDF)
+		t.Got, t.Met = fmt.Sprintf("%.2fx%s", *x, ofRounds), met(*x >= TargetPipelineToOCRmyPDF)
 	}
 	r.Targets = append(r.Targets, t)
 	t = Target{Name: "overhead p50, single page, idle pipeline", Want: fmt.Sprintf("<= %.0f ms", TargetOverheadP50MS), Got: "no samples"}
@@ -233,10 +238,17 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "machine: %d CPUs, %d MiB, %s, %s; %d jobs\n", m.CPUs, m.MemTotalMiB, orDash(m.OS), orDash(m.Tesseract), r.Jobs)
 	fmt.Fprintf(&b, "load average: %s before, %s after\n\n", loadString(r.LoadBefore), loadString(r.LoadAfter))
 
+	// With one round the report reads as a single run; with more, the first table is the
+	// totals and the rounds follow.
+	rounds := len(r.Rounds)
+	several := rounds > 1
+	if several {
+		fmt.Fprintf(&b, "all %d rounds together (every contender read the %d pages once a round):\n", rounds, p.Count)
+	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\tpages/min\twall s\tCPU s\tCPU s/page\tmean CER\tother programs, cores\t")
 	row := func(name string, ppm, secs, cpu float64, cer *float64, other float64) {
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.2f\t%s\t%.2f\t\n", name, ppm, secs, cpu, perPage(cpu, p.Count), cerString(cer), perSecond(other, secs))
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.2f\t%s\t%.2f\t\n", name, ppm, secs, cpu, perPage(cpu, p.Count*max(rounds, 1)), cerString(cer), perSecond(other, secs))
 	}
 	row("tesseract CLI, parallel", r.Baseline.PagesPerMinute, r.Baseline.Seconds, r.Baseline.CPUSeconds, r.Baseline.MeanCER, r.Baseline.OtherCPUSeconds)
 	if r.OCRmyPDF.Status == StatusMeasured {
@@ -251,9 +263,13 @@ func (r *Report) WriteText(w io.Writer) error {
 	b.WriteString("  (other programs: CPU time the rest of the machine took during each run, in cores on average;\n" +
 		"   more than a few hundredths means the machine was shared and the figures are noisy)\n")
 	fmt.Fprintf(&b, "\n  baseline: %s\n", r.Baseline.Command)
+	inAll, lastRound := "", ""
+	if several {
+		inAll, lastRound = " in all", " (last round)"
+	}
 	switch r.OCRmyPDF.Status {
 	case StatusMeasured:
-		fmt.Fprintf(&b, "  OCRmyPDF %s: %s (img2pdf first: %.1f s, not counted)\n", r.OCRmyPDF.Version, r.OCRmyPDF.Command, r.OCRmyPDF.Img2PDFSeconds)
+		fmt.Fprintf(&b, "  OCRmyPDF %s: %s (img2pdf first: %.1f s%s, not counted)\n", r.OCRmyPDF.Version, r.OCRmyPDF.Command, r.OCRmyPDF.Img2PDFSeconds, inAll)
 	default:
 		fmt.Fprintf(&b, "  OCRmyPDF: %s", r.OCRmyPDF.Status)
 		if r.OCRmyPDF.Reason != "" {
@@ -261,18 +277,38 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "  pipeline: one %d-page document, upload %.1f s (recognition starts meanwhile); its text against the baseline's: CER %s\n",
-		p.Count, r.Pipeline.UploadSeconds, cerString(r.Pipeline.MeanCERVsBaseline))
+	aRound := ""
+	if several {
+		aRound = " a round"
+	}
+	fmt.Fprintf(&b, "  pipeline: one %d-page document%s, upload %.1f s%s (recognition starts meanwhile); its text against the baseline's%s: CER %s\n",
+		p.Count, aRound, r.Pipeline.UploadSeconds, inAll, lastRound, cerString(r.Pipeline.MeanCERVsBaseline))
+	if len(r.TextsDiffer) > 0 {
+		fmt.Fprintf(&b, "  the text of %s was not the same in every round; the CERs are the last round's\n", strings.Join(r.TextsDiffer, ", "))
+	}
 
-	fmt.Fprintf(&b, "\npipeline / baseline: %.2fx\n", r.Ratios.PipelineToBaseline)
+	if several {
+		if err := r.writeRounds(&b); err != nil {
+			return err
+		}
+	}
+	b.WriteString("\n")
+	r.writeRatio(&b, "baseline", r.Ratios.PipelineToBaseline, &r.Ratios.PipelineToBaselineTotals,
+		func(rd Round) *float64 { return &rd.PipelineToBaseline })
 	if x := r.Ratios.PipelineToOCRmyPDF; x != nil {
-		fmt.Fprintf(&b, "pipeline / OCRmyPDF: %.2fx\n", *x)
+		r.writeRatio(&b, "OCRmyPDF", *x, r.Ratios.PipelineToOCRmyPDFTotals,
+			func(rd Round) *float64 { return rd.PipelineToOCRmyPDF })
 	} else {
 		fmt.Fprintf(&b, "pipeline / OCRmyPDF: n/a (OCRmyPDF %s)\n", r.OCRmyPDF.Status)
 	}
 
 	c := r.Pipeline.CPU
-	fmt.Fprintf(&b, "\npipeline CPU: %.1f s (this process %.1f s + MinIO %.1f s); recognition %.1f s CPU (%.1f s wall, the records' ocr.duration_ms)\n",
+	if several {
+		fmt.Fprintf(&b, "\npipeline CPU, all %d rounds", rounds)
+	} else {
+		b.WriteString("\npipeline CPU")
+	}
+	fmt.Fprintf(&b, ": %.1f s (this process %.1f s + MinIO %.1f s); recognition %.1f s CPU (%.1f s wall, the records' ocr.duration_ms)\n",
 		c.TotalSeconds, c.ProcessSeconds, c.MinIOSeconds, r.Pipeline.RecognitionCPUSeconds, r.Pipeline.RecognitionSeconds)
 	fmt.Fprintf(&b, "  CPU overhead: %.1f s = %.1f%% of recognition CPU (%.1f%% of recognition wall time)\n",
 		c.OverheadSeconds, 100*c.OverheadShare, 100*c.OverheadShareByDuration)
@@ -285,7 +321,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			o.MedianUploadMS, o.MedianToRecognitionMS, o.MedianAfterRecognitionMS, o.MedianGetMS)
 	}
 	if r.Pipeline.CPUProfile != "" {
-		fmt.Fprintf(&b, "\nCPU profile of the pipeline run: %s (go tool pprof -top bin/colophon %s)\n", r.Pipeline.CPUProfile, r.Pipeline.CPUProfile)
+		first := ""
+		if several {
+			first = " first round's"
+		}
+		fmt.Fprintf(&b, "\nCPU profile of the%s pipeline run: %s (go tool pprof -top bin/colophon %s)\n", first, r.Pipeline.CPUProfile, r.Pipeline.CPUProfile)
 	}
 
 	b.WriteString("\ntargets")
@@ -302,6 +342,52 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeRounds is the table of the rounds, one row each.
+func (r *Report) writeRounds(b *strings.Builder) error {
+	b.WriteString("\nround by round (the order rotates, so each contender runs early and late):\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "round\torder\tbaseline s\tOCRmyPDF s\tpipeline s\tpipeline/baseline\tpipeline/OCRmyPDF\tother programs, max cores\t")
+	for i, rd := range r.Rounds {
+		ocrSeconds, others := "-", max(rd.Baseline.OtherCores, rd.Pipeline.OtherCores)
+		if rd.OCRmyPDF != nil {
+			ocrSeconds, others = fmt.Sprintf("%.1f", rd.OCRmyPDF.Seconds), max(others, rd.OCRmyPDF.OtherCores)
+		}
+		toOCRmyPDF := "-"
+		if x := rd.PipelineToOCRmyPDF; x != nil {
+			toOCRmyPDF = fmt.Sprintf("%.2fx", *x)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%.1f\t%s\t%.1f\t%.2fx\t%s\t%.2f\t\n", i+1, strings.Join(rd.Order, ", "),
+			rd.Baseline.Seconds, ocrSeconds, rd.Pipeline.Seconds, rd.PipelineToBaseline, toOCRmyPDF, others)
+	}
+	return tw.Flush()
+}
+
+// writeRatio is the line "pipeline / NAME: ..." with the median (the headline ratio), and
+// with several rounds each round's ratio and the ratio of the totals.
+func (r *Report) writeRatio(b *strings.Builder, name string, headline float64, totals *float64, of func(Round) *float64) {
+	if len(r.Rounds) <= 1 {
+		fmt.Fprintf(b, "pipeline / %s: %.2fx\n", name, headline)
+		return
+	}
+	var each []string
+	for _, rd := range r.Rounds {
+		if x := of(rd); x != nil {
+			each = append(each, fmt.Sprintf("%.2fx", *x))
+		} else {
+			each = append(each, "-")
+		}
+	}
+	fmt.Fprintf(b, "pipeline / %s: median of %d rounds %.2fx (rounds: %s; totals %s)\n",
+		name, len(r.Rounds), headline, strings.Join(each, " "), ratioString(totals))
+}
+
+func ratioString(x *float64) string {
+	if x == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2fx", *x)
 }
 
 func perSecond(x, seconds float64) float64 {

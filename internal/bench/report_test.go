@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// sampleReport is a full 20-page run as Finish sees it, before the case changes it.
+// sampleReport is a full 20-page run of one round as Finish sees it, before the case changes
+// it: the figures measured are in the round, the top-level entries hold the rest.
 func sampleReport() *Report {
 	cer := 0.002
 	return &Report{
@@ -15,10 +16,16 @@ func sampleReport() *Report {
 		Machine:  MachineInfo{CPUs: 2, MemTotalMiB: 24105, OS: "Debian GNU/Linux 12 (bookworm)", Tesseract: "tesseract 5.3.0"},
 		Pages:    PagesInfo{Count: 20, Source: "generated", Width: FullPageWidth, Height: FullPageHeight, Words: 8000, GroundTruth: true},
 		Jobs:     2,
-		Baseline: BaselineRun{Command: "tesseract PAGE stdout", Seconds: 60, CPUSeconds: 110, MeanCER: &cer, OtherCPUSeconds: 6},
-		OCRmyPDF: OCRmyPDFRun{Status: StatusMeasured, Version: "14.0.1", Command: "ocrmypdf --jobs 2 --sidecar sidecar.txt in.pdf out.pdf", Seconds: 90, CPUSeconds: 150, MeanCER: &cer},
-		Pipeline: PipelineRun{Seconds: 50, RecognitionSeconds: 96, RecognitionCPUSeconds: 95,
-			CPU: PipelineCPU{ProcessSeconds: 98, MinIOSeconds: 2}, MeanCER: &cer, MeanCERVsBaseline: &cer},
+		Baseline: BaselineRun{Command: "tesseract PAGE stdout", MeanCER: &cer},
+		OCRmyPDF: OCRmyPDFRun{Status: StatusMeasured, Version: "14.0.1", Command: "ocrmypdf --jobs 2 --sidecar sidecar.txt in.pdf out.pdf", MeanCER: &cer},
+		Pipeline: PipelineRun{MeanCER: &cer, MeanCERVsBaseline: &cer},
+		Rounds: []Round{{
+			Order:    []string{ContenderBaseline, ContenderOCRmyPDF, ContenderPipeline},
+			Baseline: RoundRun{Seconds: 60, CPUSeconds: 110, OtherCPUSeconds: 6},
+			OCRmyPDF: &OCRmyPDFRound{RoundRun: RoundRun{Seconds: 90, CPUSeconds: 150}},
+			Pipeline: PipelineRound{Doc: "bench-round-1", RoundRun: RoundRun{Seconds: 50}, RecognitionSeconds: 96, RecognitionCPUSeconds: 95,
+				ProcessCPUSeconds: 98, MinIOCPUSeconds: 2},
+		}},
 		Overhead: OverheadRun{Samples: []OverheadSample{
 			{OverheadMS: 40, RecognitionMS: 4000, UploadMS: 10, ToRecognitionMS: 5, AfterRecognitionMS: 20, GetMS: 5},
 			{OverheadMS: 60, RecognitionMS: 4200, UploadMS: 12, ToRecognitionMS: 7, AfterRecognitionMS: 30, GetMS: 11},
@@ -91,6 +98,7 @@ func TestReportText(t *testing.T) {
 			name: "OCRmyPDF not installed",
 			change: func(r *Report) {
 				r.OCRmyPDF = OCRmyPDFRun{Status: StatusNotInstalled, Reason: "ocrmypdf: not installed; scripts/install-deps --bench installs it"}
+				r.Rounds[0].OCRmyPDF = nil
 			},
 			want: []string{
 				"OCRmyPDF  not installed",
@@ -101,14 +109,17 @@ func TestReportText(t *testing.T) {
 			notWant: []string{"1.80x"},
 		},
 		{
-			name:   "OCRmyPDF skipped",
-			change: func(r *Report) { r.OCRmyPDF = OCRmyPDFRun{Status: StatusSkipped, Reason: "--skip-ocrmypdf"} },
-			want:   []string{"OCRmyPDF: skipped (--skip-ocrmypdf)", "pipeline / OCRmyPDF: n/a (OCRmyPDF skipped)"},
+			name: "OCRmyPDF skipped",
+			change: func(r *Report) {
+				r.OCRmyPDF = OCRmyPDFRun{Status: StatusSkipped, Reason: "--skip-ocrmypdf"}
+				r.Rounds[0].OCRmyPDF = nil
+			},
+			want: []string{"OCRmyPDF: skipped (--skip-ocrmypdf)", "pipeline / OCRmyPDF: n/a (OCRmyPDF skipped)"},
 		},
 		{
 			name: "targets missed",
 			change: func(r *Report) {
-				r.Pipeline.Seconds = 75
+				r.Rounds[0].Pipeline.Seconds = 75
 				r.Overhead.Samples[0].OverheadMS, r.Overhead.Samples[1].OverheadMS = 200, 300
 			},
 			want: []string{"pipeline / baseline: 0.80x", "pipeline / OCRmyPDF: 1.20x", "0.80x  MISSED", "1.20x  MISSED", "250 ms  MISSED"},
