@@ -75,7 +75,7 @@ func Create(dir string, payload []File, info []Field, tags []File) error {
 	if err := checkInfo(info); err != nil {
 		return fmt.Errorf("bag %s: %w", dir, err)
 	}
-	if err := checkTarget(dir); err != nil {
+	if err := CheckDir(dir); err != nil {
 		return err
 	}
 	parent := filepath.Dir(filepath.Clean(dir))
@@ -109,8 +109,9 @@ func Create(dir string, payload []File, info []Field, tags []File) error {
 	return nil
 }
 
-// checkTarget refuses a dir that holds anything: a bag never mixes with other files.
-func checkTarget(dir string) error {
+// CheckDir reports whether Create could write a bag into dir: a dir that holds anything is
+// refused, as a bag never mixes with other files.
+func CheckDir(dir string) error {
 	st, err := os.Stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil

@@ -237,8 +237,10 @@ func ocrDetails(rec pipeline.Provenance) []string {
 	if len(steps) > 0 {
 		d = append(d, "image cleaned with Leptonica "+cmp.Or(o.LeptonicaVersion, "(version unknown)")+": "+strings.Join(steps, ", "))
 	}
-	if r := o.Orientation; r != nil {
+	if r := o.Orientation; r != nil && r.Rotated != 0 {
 		d = append(d, fmt.Sprintf("orientation: turned %d degrees clockwise (detector confidence %.1f)", r.Rotated, r.Confidence))
+	} else if r != nil {
+		d = append(d, fmt.Sprintf("orientation: checked, left upright (detector confidence %.1f)", r.Confidence))
 	}
 	for _, a := range o.Attempts {
 		kept := ""
