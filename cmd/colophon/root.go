@@ -83,6 +83,7 @@ Configuration comes from the environment:
 		newStatusCmd(g),
 		newGetCmd(g),
 		newProvenanceCmd(g),
+		newExportCmd(g),
 		newReprocessCmd(g),
 		newSampleCmd(g),
 		newSoakCmd(g),
