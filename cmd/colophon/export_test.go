@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"image"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/colophon-archive/colophon/internal/bagit"
+	"github.com/colophon-archive/colophon/internal/imageinfo"
+	"github.com/colophon-archive/colophon/internal/imageinfo/imageinfotest"
 	"github.com/colophon-archive/colophon/internal/objectstore"
 	"github.com/colophon-archive/colophon/internal/sample"
 	"github.com/colophon-archive/colophon/pipeline"
@@ -160,6 +163,34 @@ func TestExport(t *testing.T) {
 	if info := string(mustRead(t, partBag, "bag-info.txt")); !strings.Contains(info, "Colophon-Missing-Page: page 2 (notes.png): failed: ") ||
 		!strings.Contains(info, "1 page(s) of 2; 1 missing") {
 		t.Errorf("incomplete bag's bag-info.txt:\n%s", info)
+	}
+
+	// Two pages of one TIFF share its scan: bagged once, both records pointing at it.
+	var imgs []*image.Gray
+	for _, f := range files {
+		img, _, err := imageinfo.Decode(mustRead(t, "", f), imageinfo.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs = append(imgs, img)
+	}
+	tiff, err := imageinfotest.TIFF(imgs, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiffPath := filepath.Join(dir, "minutes.tif")
+	if err := os.WriteFile(tiffPath, tiff, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRun("upload", "--doc", "tiff", "--source", source, "--wait", tiffPath)
+	tiffBag := filepath.Join(t.TempDir(), "tiff-bag")
+	e.mustRun("export", "tiff", "--bagit", tiffBag)
+	if err := bagit.Validate(tiffBag); err != nil {
+		t.Errorf("bag of a two-page TIFF: %v", err)
+	}
+	scans, _ := filepath.Glob(filepath.Join(tiffBag, "data/scans/tiff/*/*"))
+	if premis := string(mustRead(t, tiffBag, "metadata/premis.xml")); len(scans) != 1 || strings.Count(premis, "<originalName>minutes.tif<") != 1 {
+		t.Errorf("bag of a two-page TIFF holds scans %v and describes %d", scans, strings.Count(premis, "<originalName>minutes.tif<"))
 	}
 
 	// A store that no longer matches its record: nothing exported, the page and object named.
