@@ -293,7 +293,8 @@ func TestCommandsNeedCredentials(t *testing.T) {
 	t.Setenv(envAccessKey, "")
 	t.Setenv(envSecretKey, "")
 	e := &env{t: t}
-	for _, args := range [][]string{{"health"}, {"status", "x"}, {"get", "x"}, {"provenance", "x"}, {"worker", "metadata"}} {
+	bag := filepath.Join(t.TempDir(), "bag")
+	for _, args := range [][]string{{"health"}, {"status", "x"}, {"get", "x"}, {"provenance", "x"}, {"export", "x", "--bagit", bag}, {"worker", "metadata"}} {
 		r := e.colophon(args...)
 		if r.code == 0 || !strings.Contains(r.stderr, envAccessKey) {
 			t.Errorf("colophon %v without keys: exit %d, stderr %q", args, r.code, r.stderr)

@@ -86,6 +86,7 @@ Configuration comes from the environment:
 		newProvenanceCmd(g),
 		newVerifyCmd(g),
 		newKeygenCmd(g),
+		newExportCmd(g),
 		newReprocessCmd(g),
 		newSampleCmd(g),
 		newSoakCmd(g),

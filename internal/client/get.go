@@ -62,22 +62,28 @@ func (c *Client) Records(ctx context.Context, doc string, page int) ([]pipeline.
 }
 
 func (c *Client) record(ctx context.Context, doc string, page, version int) (pipeline.Provenance, error) {
+	rec, _, err := c.recordObject(ctx, doc, page, version)
+	return rec, err
+}
+
+// recordObject reads a page's record and the stored object it was decoded from.
+func (c *Client) recordObject(ctx context.Context, doc string, page, version int) (pipeline.Provenance, objectstore.Object, error) {
 	var rec pipeline.Provenance
 	key := pipeline.ProvenanceKey(doc, page, version)
 	obj, err := c.store.Get(ctx, pipeline.BucketProvenance, key)
 	if errors.Is(err, objectstore.ErrNotFound) {
-		return rec, fmt.Errorf("provenance record %s is missing", key)
+		return rec, obj, fmt.Errorf("provenance record %s is missing", key)
 	}
 	if err != nil {
-		return rec, err
+		return rec, obj, err
 	}
 	if err := json.Unmarshal(obj.Data, &rec); err != nil {
-		return rec, fmt.Errorf("provenance record %s is unreadable: %w", key, err)
+		return rec, obj, fmt.Errorf("provenance record %s is unreadable: %w", key, err)
 	}
 	if rec.Doc != doc || rec.Page != page || rec.Version != version {
-		return rec, fmt.Errorf("provenance record %s is for %s page %d version %d", key, rec.Doc, rec.Page, rec.Version)
+		return rec, obj, fmt.Errorf("provenance record %s is for %s page %d version %d", key, rec.Doc, rec.Page, rec.Version)
 	}
-	return rec, nil
+	return rec, obj, nil
 }
 
 // RecordVersions reads every stored version of the provenance records of a document's
