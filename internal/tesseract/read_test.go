@@ -23,7 +23,7 @@ import (
 )
 
 // samplePage is the first bundled sample page, decoded, and its text.
-func samplePage(t *testing.T) (*image.Gray, int, string) {
+func samplePage(t testing.TB) (*image.Gray, int, string) {
 	t.Helper()
 	pages, err := sample.Pages()
 	if err != nil {

@@ -1,0 +1,53 @@
+package tesseract
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/colophon-archive/colophon/internal/preprocess"
+)
+
+// BenchmarkReadOutputs measures what each output costs on top of reading the text: the
+// engine thread's CPU a page, the figure that bounds throughput on busy cores. This
+// machine's speed drifts by 10-20% within a minute, so the variants take turns, one page
+// each per iteration, and each reports its mean (text-cpu-ms, hocr-cpu-ms, ...): "text" is
+// the baseline they are read against.
+func BenchmarkReadOutputs(b *testing.B) {
+	img, dpi, _ := samplePage(b)
+	// Cleaned as the OCR worker cleans it: binarised, so the PDF holds it as CCITT G4.
+	img, _, err := preprocess.Clean(img, dpi)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := New("eng")
+	defer e.Close()
+	if err := e.Load(); err != nil {
+		b.Fatal(err)
+	}
+	variants := []struct {
+		name string
+		page Page
+	}{
+		{"text", Page{}},
+		{"hocr", Page{HOCR: true}},
+		{"alto", Page{ALTO: true}},
+		{"pdf", Page{PDF: true, Created: time.Unix(0, 0)}},
+		{"all", Page{HOCR: true, ALTO: true, PDF: true, Created: time.Unix(0, 0)}},
+	}
+	cpu := make([]time.Duration, len(variants))
+	for b.Loop() {
+		for i, v := range variants {
+			p := v.page
+			p.Image, p.DPI = img, dpi
+			r, err := e.Read(context.Background(), p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cpu[i] += r.CPU
+		}
+	}
+	for i, v := range variants {
+		b.ReportMetric(float64(cpu[i].Microseconds())/1000/float64(b.N), v.name+"-cpu-ms")
+	}
+}
