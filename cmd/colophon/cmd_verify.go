@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,9 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/colophon-archive/colophon/internal/audit"
-	"github.com/colophon-archive/colophon/internal/bus"
 	"github.com/colophon-archive/colophon/internal/provenance"
-	"github.com/colophon-archive/colophon/pipeline"
 )
 
 func newVerifyCmd(g *globals) *cobra.Command {
@@ -65,7 +62,7 @@ the key it carries, which shows it is intact since it was signed, not who signed
 			if err != nil {
 				return err
 			}
-			rep, err := audit.Run(ctx, store, b, auditStatus{status}, docs, audit.Options{Trusted: trusted})
+			rep, err := audit.Run(ctx, store, b, status, docs, audit.Options{Trusted: trusted})
 			if err != nil {
 				return err
 			}
@@ -88,16 +85,4 @@ the key it carries, which shows it is intact since it was signed, not who signed
 	cmd.Flags().StringVar(&publicKey, "public-key", "", "trusted public keys: PEM files or base64 keys, comma-separated")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
-}
-
-// auditStatus reads a document with no status entry as one with no pages: its records and
-// log entries are still audited (a status bucket lost or wiped must not hide them).
-type auditStatus struct{ *bus.Status }
-
-func (s auditStatus) Pages(ctx context.Context, doc string) ([]pipeline.PageStatus, error) {
-	pages, err := s.Status.Pages(ctx, doc)
-	if errors.Is(err, bus.ErrNoDocument) {
-		return nil, nil
-	}
-	return pages, err
 }

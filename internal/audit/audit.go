@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/colophon-archive/colophon/internal/bus"
 	"github.com/colophon-archive/colophon/internal/objectstore"
 	"github.com/colophon-archive/colophon/internal/provenance"
 	"github.com/colophon-archive/colophon/pipeline"
@@ -152,8 +153,10 @@ func (a *auditor) doc(ctx context.Context, log Log, status Status, doc string) (
 	if err != nil {
 		return nil, 0, err
 	}
+	// A document with no status entry is audited all the same: a status bucket lost or
+	// wiped must not hide its records.
 	pages, err := status.Pages(ctx, doc)
-	if err != nil {
+	if err != nil && !errors.Is(err, bus.ErrNoDocument) {
 		return nil, 0, err
 	}
 	stored, err := a.store.List(ctx, pipeline.BucketProvenance, doc+"/")

@@ -295,7 +295,7 @@ func (w *Worker) auditOnce(ctx context.Context, log *slog.Logger) {
 	opts := audit.Options{Trusted: []ed25519.PublicKey{w.cfg.signer.PublicKey()}}
 	for _, doc := range docs {
 		start := time.Now()
-		rep, err := audit.Run(ctx, w.auditStore, w.auditLog, auditStatus{w.status}, []string{doc}, opts)
+		rep, err := audit.Run(ctx, w.auditStore, w.auditLog, w.status, []string{doc}, opts)
 		dlog := log.With(pipeline.LogDoc, doc)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -316,18 +316,6 @@ func (w *Worker) auditOnce(ctx context.Context, log *slog.Logger) {
 		dlog.Log(ctx, level, "stage event", "event", "fixity check", pipeline.LogOutcome, outcome, pipeline.LogDuration, time.Since(start).Milliseconds(),
 			"records", len(rep.Rows), "failed", rep.Failures(), "objects", rep.Objects, "pending", rep.Pending)
 	}
-}
-
-// auditStatus reads a document with no status entry as one with no pages, so its records
-// and log entries are still audited.
-type auditStatus struct{ Status }
-
-func (s auditStatus) Pages(ctx context.Context, doc string) ([]pipeline.PageStatus, error) {
-	pages, err := s.Status.Pages(ctx, doc)
-	if errors.Is(err, bus.ErrNoDocument) {
-		return nil, nil
-	}
-	return pages, err
 }
 
 // maxChainRaces bounds how often one record loses the race to its document's chain head to
