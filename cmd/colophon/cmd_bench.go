@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -129,9 +128,7 @@ degradation, and the targets. With --smoke: 2 small pages, no corpus.`,
 				return err
 			}
 			if o.json {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
+				if err := writeJSON(g.stdout, rep); err != nil {
 					return err
 				}
 			} else if err := rep.WriteText(g.stdout); err != nil {
@@ -535,9 +532,7 @@ func runFidelityBench(ctx context.Context, g, workerG *globals, o benchOptions, 
 		return err
 	}
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		if werr := enc.Encode(rep); werr != nil {
+		if werr := writeJSON(g.stdout, rep); werr != nil {
 			return werr
 		}
 	} else if werr := rep.Write(g.stdout); werr != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 
 	"github.com/spf13/cobra"
@@ -44,9 +43,7 @@ record at all are named on stderr.`,
 			if recs == nil {
 				recs = []pipeline.Provenance{}
 			}
-			enc := json.NewEncoder(g.stdout)
-			enc.SetIndent("", "  ")
-			if encErr := enc.Encode(recs); encErr != nil {
+			if encErr := writeJSON(g.stdout, recs); encErr != nil {
 				return encErr
 			}
 			return err

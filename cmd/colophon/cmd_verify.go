@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -67,9 +66,7 @@ the key it carries, which shows it is intact since it was signed, not who signed
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
+				if err := writeJSON(g.stdout, rep); err != nil {
 					return err
 				}
 			} else if err := rep.WriteText(g.stdout); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -499,3 +500,10 @@ func openClient(ctx context.Context, g *globals) (*client.Client, func(), error)
 
 // isNoDocument reports a missing document, which commands turn into a plain message.
 func isNoDocument(err error) bool { return errors.Is(err, bus.ErrNoDocument) }
+
+// writeJSON prints v as indented JSON: every command's --json output.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
