@@ -22,6 +22,7 @@ import (
 	"github.com/colophon-archive/colophon/internal/bus"
 	"github.com/colophon-archive/colophon/internal/client"
 	"github.com/colophon-archive/colophon/internal/objectstore"
+	"github.com/colophon-archive/colophon/internal/provenance"
 	"github.com/colophon-archive/colophon/pipeline"
 )
 
@@ -490,7 +491,12 @@ func openClient(ctx context.Context, g *globals) (*client.Client, func(), error)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := client.New(ctx, b, store)
+	trusted, err := provenance.LoadPublicKeys(os.Getenv(provenance.EnvPublicKey))
+	if err != nil {
+		b.Close()
+		return nil, nil, err
+	}
+	c, err := client.New(ctx, b, store, client.WithTrustedKeys(trusted...))
 	if err != nil {
 		b.Close()
 		return nil, nil, err

@@ -114,12 +114,13 @@ func TestVerify(t *testing.T) {
 		name   string
 		tamper func() (undo func())
 		want   string // the line naming the page and what failed
+		get    string // what get says, refusing the text; "" when get is not concerned (scans)
 	}{
 		{"text rewritten", func() func() {
 			orig := get(pipeline.BucketTexts, text1)
 			put(pipeline.BucketTexts, text1, append([]byte("FORGED "), orig...))
 			return func() { put(pipeline.BucketTexts, text1, orig) }
-		}, "audited page 1 version 1: text audited/0001/v1.txt was changed"},
+		}, "audited page 1 version 1: text audited/0001/v1.txt was changed", "page 1"},
 		{"record rewritten", func() func() {
 			orig := get(pipeline.BucketProvenance, rec2Key)
 			var r pipeline.Provenance
@@ -130,7 +131,7 @@ func TestVerify(t *testing.T) {
 			forged, _ := pipeline.Encode(r)
 			put(pipeline.BucketProvenance, rec2Key, forged)
 			return func() { put(pipeline.BucketProvenance, rec2Key, orig) }
-		}, "audited page 2 version 1: record audited/0002/v1.json was rewritten"},
+		}, "audited page 2 version 1: record audited/0002/v1.json was rewritten", "provenance record audited/0002/v1.json was rewritten"},
 		{"record rewritten and signed again with another key", func() func() {
 			orig := get(pipeline.BucketProvenance, rec2Key)
 			var r pipeline.Provenance
@@ -144,29 +145,34 @@ func TestVerify(t *testing.T) {
 			forged, _ := pipeline.Encode(r)
 			put(pipeline.BucketProvenance, rec2Key, forged)
 			return func() { put(pipeline.BucketProvenance, rec2Key, orig) }
-		}, "audited page 2 version 1: record audited/0002/v1.json: signed by key " + provenance.KeyID(other.Public().(ed25519.PublicKey)) + ", which is not a trusted key"},
+		}, "audited page 2 version 1: record audited/0002/v1.json: signed by key " + provenance.KeyID(other.Public().(ed25519.PublicKey)) + ", which is not a trusted key", "provenance record audited/0002/v1.json was rewritten"},
 		{"record deleted", func() func() {
 			orig := get(pipeline.BucketProvenance, rec1Key)
 			del(pipeline.BucketProvenance, rec1Key)
 			return func() { put(pipeline.BucketProvenance, rec1Key, orig) }
-		}, "audited page 1 version 1: record audited/0001/v1.json is missing from the store: deleted"},
+		}, "audited page 1 version 1: record audited/0001/v1.json is missing from the store: deleted", "provenance record audited/0001/v1.json is missing"},
 		{"record added outside the pipeline", func() func() {
 			key := pipeline.ProvenanceKey("audited", 1, 2)
 			put(pipeline.BucketProvenance, key, get(pipeline.BucketProvenance, rec1Key))
 			return func() { del(pipeline.BucketProvenance, key) }
-		}, "audited page 1 version 2: record audited/0001/v2.json is not in the record log"},
+		}, "audited page 1 version 2: record audited/0001/v2.json is not in the record log", ""},
 		{"scan deleted", func() func() {
 			key := recs[0].Scan.Key
 			orig := get(pipeline.BucketScans, key)
 			del(pipeline.BucketScans, key)
 			return func() { put(pipeline.BucketScans, key, orig) }
-		}, "scan " + recs[0].Scan.Key + " is missing from the store"},
+		}, "scan " + recs[0].Scan.Key + " is missing from the store", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			undo := tt.tamper()
 			r := verify("audited")
+			g := e.colophon("get", "audited")
 			undo()
+			// Whoever retrieves the text is refused it too, told which page and why.
+			if tt.get != "" && (g.code == 0 || g.stdout != "" || !strings.Contains(g.stderr, tt.get)) {
+				t.Errorf("get: exit %d, %d bytes on stdout, want a refusal naming %q\n%s", g.code, len(g.stdout), tt.get, g.stderr)
+			}
 			if r.code == 0 || !strings.Contains(r.stdout, tt.want) || !strings.Contains(r.stdout, "1 FAILED") {
 				t.Errorf("exit %d, want 1 and a line with %q\n%s\n%s", r.code, tt.want, r.stdout, r.stderr)
 			}

@@ -5,6 +5,7 @@ package client
 
 import (
 	"context"
+	"crypto/ed25519"
 
 	"github.com/colophon-archive/colophon/internal/bus"
 	"github.com/colophon-archive/colophon/internal/objectstore"
@@ -12,16 +13,30 @@ import (
 
 // Client talks to one Colophon deployment.
 type Client struct {
-	bus    *bus.Bus
-	store  *objectstore.Store
-	status *bus.Status
+	bus     *bus.Bus
+	store   *objectstore.Store
+	status  *bus.Status
+	trusted []ed25519.PublicKey
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithTrustedKeys makes every record read check out against one of keys: without, a record's
+// signature is checked with the key it carries (intact since signed, whoever signed it).
+func WithTrustedKeys(keys ...ed25519.PublicKey) Option {
+	return func(c *Client) { c.trusted = keys }
 }
 
 // New opens the status bucket; b and store must reach a deployment with the pipeline topology.
-func New(ctx context.Context, b *bus.Bus, store *objectstore.Store) (*Client, error) {
+func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Option) (*Client, error) {
 	st, err := b.OpenStatus(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{bus: b, store: store, status: st}, nil
+	c := &Client{bus: b, store: store, status: st}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/colophon-archive/colophon/internal/objectstore"
+	"github.com/colophon-archive/colophon/internal/provenance"
 	"github.com/colophon-archive/colophon/pipeline"
 )
 
@@ -66,7 +67,9 @@ func (c *Client) record(ctx context.Context, doc string, page, version int) (pip
 	return rec, err
 }
 
-// recordObject reads a page's record and the stored object it was decoded from.
+// recordObject reads a page's record and the stored object it was decoded from, and checks
+// the record itself: it is the one the record log holds (not rewritten, not made outside the
+// pipeline) and its signature holds.
 func (c *Client) recordObject(ctx context.Context, doc string, page, version int) (pipeline.Provenance, objectstore.Object, error) {
 	var rec pipeline.Provenance
 	key := pipeline.ProvenanceKey(doc, page, version)
@@ -82,6 +85,19 @@ func (c *Client) recordObject(ctx context.Context, doc string, page, version int
 	}
 	if rec.Doc != doc || rec.Page != page || rec.Version != version {
 		return rec, obj, fmt.Errorf("provenance record %s is for %s page %d version %d", key, rec.Doc, rec.Page, rec.Version)
+	}
+	entry, found, err := c.bus.RecordEntry(ctx, doc, page, version)
+	if err != nil {
+		return rec, obj, err
+	}
+	if !found {
+		return rec, obj, fmt.Errorf("provenance record %s is not in the record log", key)
+	}
+	if got := objectstore.SHA256(obj.Data); got != entry.SHA256 {
+		return rec, obj, fmt.Errorf("provenance record %s was rewritten: it hashes to %s, the record log has %s", key, got, entry.SHA256)
+	}
+	if err := provenance.Verify(rec, c.trusted...); err != nil {
+		return rec, obj, fmt.Errorf("provenance record %s: %w", key, err)
 	}
 	return rec, obj, nil
 }
