@@ -23,7 +23,7 @@ RUN CGO_ENABLED=1 go build -trimpath -buildvcs=false -o /out/colophon ./cmd/colo
 FROM ${RUNTIME_IMAGE}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      tesseract-ocr tesseract-ocr-eng ca-certificates \
+      tesseract-ocr tesseract-ocr-eng poppler-utils ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 colophon \
  && useradd --system --uid 10001 --gid colophon --home-dir /nonexistent --no-create-home \
