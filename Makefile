@@ -4,7 +4,7 @@
 GO        ?= go
 BIN       := bin/colophon
 # Packages with goroutines of their own: run under the race detector too.
-RACE_PKGS := ./internal/bus/... ./internal/devstack/... ./internal/client/... ./internal/tesseract/... ./workers/... ./cmd/...
+RACE_PKGS := ./internal/bus/... ./internal/devstack/... ./internal/client/... ./internal/metrics/... ./internal/tesseract/... ./workers/... ./cmd/...
 
 export OMP_THREAD_LIMIT := 1
 

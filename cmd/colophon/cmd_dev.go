@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/colophon-archive/colophon/internal/devstack"
+	"github.com/colophon-archive/colophon/pipeline"
 	"github.com/colophon-archive/colophon/workers/metadata"
 	"github.com/colophon-archive/colophon/workers/ocr"
 )
@@ -29,6 +30,7 @@ func newDevCmd(g *globals) *cobra.Command {
 		concurrency int
 		pageTimeout time.Duration
 		auditEvery  time.Duration
+		metricsAddr string
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -50,6 +52,10 @@ worker. State lives under --data, with the key the metadata worker signs records
 			}
 			if dataDir == "" {
 				dataDir = defaultDataDir()
+			}
+			mo, err := startMonitor(ctx, g, metricsAddr)
+			if err != nil {
+				return err
 			}
 			stack, err := devstack.Start(ctx, devstack.Config{
 				DataDir:    dataDir,
@@ -75,6 +81,9 @@ worker. State lives under --data, with the key the metadata worker signs records
 				return err
 			}
 			defer b.Close()
+			// Both queues and consumers, with or without workers here: workers run apart
+			// (--no-workers) take from the same ones.
+			mo.connected(b, store, pipeline.StageOCR, pipeline.StageMetadata)
 			g.log.Info("dev stack ready", "nats", stack.NATSURL, "s3", stack.S3Endpoint, "data", dataDir, "minio_started", stack.StartedMinIO, "workers", !noWorkers)
 
 			var wg sync.WaitGroup
@@ -83,8 +92,8 @@ worker. State lives under --data, with the key the metadata worker signs records
 				if err != nil {
 					return err
 				}
-				meta := []metadata.Option{metadata.WithSigner(signer), metadata.WithAuditEvery(auditEvery)}
-				if err := startWorkers(ctx, &wg, g, b, store, meta, ocr.WithConcurrency(concurrency), ocr.WithPageTimeout(pageTimeout)); err != nil {
+				meta := []metadata.Option{metadata.WithSigner(signer), metadata.WithAuditEvery(auditEvery), mo.metadataOption()}
+				if err := startWorkers(ctx, &wg, g, b, store, meta, ocr.WithConcurrency(concurrency), ocr.WithPageTimeout(pageTimeout), mo.ocrOption()); err != nil {
 					return err
 				}
 			}
@@ -99,6 +108,7 @@ worker. State lives under --data, with the key the metadata worker signs records
 	cmd.Flags().IntVar(&concurrency, "concurrency", runtime.NumCPU(), "pages recognised at once")
 	cmd.Flags().DurationVar(&auditEvery, "audit-every", 0, "the metadata worker also audits every document this often (e.g. 24h); 0: never")
 	cmd.Flags().DurationVar(&pageTimeout, "page-timeout", ocr.DefaultPageTimeout, "fail a page whose recognition takes longer than this")
+	addMetricsFlag(cmd, &metricsAddr)
 	return cmd
 }
 

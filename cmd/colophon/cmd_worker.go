@@ -14,6 +14,7 @@ import (
 	"github.com/colophon-archive/colophon/internal/bus"
 	"github.com/colophon-archive/colophon/internal/objectstore"
 	"github.com/colophon-archive/colophon/internal/provenance"
+	"github.com/colophon-archive/colophon/pipeline"
 	"github.com/colophon-archive/colophon/workers/metadata"
 	"github.com/colophon-archive/colophon/workers/ocr"
 )
@@ -26,19 +27,21 @@ func newWorkerCmd(g *globals) *cobra.Command {
 	var (
 		concurrency int
 		pageTimeout time.Duration
+		metricsAddr string
 	)
 	ocrCmd := &cobra.Command{
 		Use:   "ocr",
 		Short: "Recognise pages: fetch scans, run Tesseract, store texts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runWorker(cmd.Context(), g, "colophon-ocr-worker", func(ctx context.Context, b *bus.Bus, s *objectstore.Store) (runner, error) {
-				return ocr.New(ctx, b, s, ocr.WithConcurrency(concurrency), ocr.WithPageTimeout(pageTimeout), ocr.WithLogger(g.log))
+			return runWorker(cmd.Context(), g, "colophon-ocr-worker", metricsAddr, pipeline.StageOCR, func(ctx context.Context, b *bus.Bus, s *objectstore.Store, mo *monitor) (runner, error) {
+				return ocr.New(ctx, b, s, ocr.WithConcurrency(concurrency), ocr.WithPageTimeout(pageTimeout), ocr.WithLogger(g.log), mo.ocrOption())
 			})
 		},
 	}
 	ocrCmd.Flags().IntVar(&concurrency, "concurrency", runtime.NumCPU(), "pages recognised at once (each recognition uses one core)")
 	ocrCmd.Flags().DurationVar(&pageTimeout, "page-timeout", ocr.DefaultPageTimeout, "fail a page whose recognition takes longer than this")
+	addMetricsFlag(ocrCmd, &metricsAddr)
 	var (
 		signingKey string
 		auditEvery time.Duration
@@ -57,13 +60,14 @@ file's path), else ` + provenance.EnvSigningKey + ` (the PEM itself); 'colophon 
 			if err != nil {
 				return err
 			}
-			return runWorker(cmd.Context(), g, "colophon-metadata-worker", func(ctx context.Context, b *bus.Bus, s *objectstore.Store) (runner, error) {
-				return metadata.New(ctx, b, s, metadata.WithLogger(g.log), metadata.WithSigner(signer), metadata.WithAuditEvery(auditEvery))
+			return runWorker(cmd.Context(), g, "colophon-metadata-worker", metricsAddr, pipeline.StageMetadata, func(ctx context.Context, b *bus.Bus, s *objectstore.Store, mo *monitor) (runner, error) {
+				return metadata.New(ctx, b, s, metadata.WithLogger(g.log), metadata.WithSigner(signer), metadata.WithAuditEvery(auditEvery), mo.metadataOption())
 			})
 		},
 	}
 	metaCmd.Flags().DurationVar(&auditEvery, "audit-every", 0, "also run a fixity audit of every document this often (e.g. 24h), logged as fixity-check events; 0: never")
 	metaCmd.Flags().StringVar(&signingKey, "signing-key", "", "PEM file of the Ed25519 key records are signed with (colophon keygen)")
+	addMetricsFlag(metaCmd, &metricsAddr)
 	cmd.AddCommand(ocrCmd, metaCmd)
 	return cmd
 }
@@ -71,9 +75,15 @@ file's path), else ` + provenance.EnvSigningKey + ` (the PEM itself); 'colophon 
 type runner interface{ Run(context.Context) error }
 
 // runWorker connects, waiting for NATS and S3 as long as it takes (a worker may start before
-// them), and runs the worker until the context ends.
-func runWorker(ctx context.Context, g *globals, name string, build func(context.Context, *bus.Bus, *objectstore.Store) (runner, error)) error {
+// them), and runs the worker until the context ends. With metricsAddr, it serves the
+// monitoring endpoints from the start, ready once connected.
+func runWorker(ctx context.Context, g *globals, name, metricsAddr string, stage pipeline.Stage,
+	build func(context.Context, *bus.Bus, *objectstore.Store, *monitor) (runner, error)) error {
 	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	mo, err := startMonitor(ctx, g, metricsAddr)
 	if err != nil {
 		return err
 	}
@@ -85,10 +95,11 @@ func runWorker(ctx context.Context, g *globals, name string, build func(context.
 		return err
 	}
 	defer b.Close()
-	w, err := build(ctx, b, store)
+	w, err := build(ctx, b, store, mo)
 	if err != nil {
 		return err
 	}
+	mo.connected(b, store, stage)
 	return w.Run(ctx)
 }
 

@@ -294,7 +294,7 @@ func TestCommandsNeedCredentials(t *testing.T) {
 	t.Setenv(envSecretKey, "")
 	e := &env{t: t}
 	bag := filepath.Join(t.TempDir(), "bag")
-	for _, args := range [][]string{{"health"}, {"status", "x"}, {"get", "x"}, {"provenance", "x"}, {"export", "x", "--bagit", bag}, {"worker", "metadata"}} {
+	for _, args := range [][]string{{"health"}, {"status", "x"}, {"get", "x"}, {"provenance", "x"}, {"export", "x", "--bagit", bag}, {"worker", "metadata"}, {"watch", "x"}} {
 		r := e.colophon(args...)
 		if r.code == 0 || !strings.Contains(r.stderr, envAccessKey) {
 			t.Errorf("colophon %v without keys: exit %d, stderr %q", args, r.code, r.stderr)

@@ -256,10 +256,11 @@ type procEnv struct {
 	dataDir string
 	natsURL string
 	s3      string
+	devArgs []string // more arguments for dev
 	dev     *proc
 }
 
-func newProcEnv(t *testing.T, s3 string) *procEnv {
+func newProcEnv(t *testing.T, s3 string, devArgs ...string) *procEnv {
 	t.Helper()
 	colophonBinary(t)
 	pe := &procEnv{
@@ -267,6 +268,7 @@ func newProcEnv(t *testing.T, s3 string) *procEnv {
 		dataDir: t.TempDir(),
 		natsURL: fmt.Sprintf("nats://127.0.0.1:%d", devstacktest.FreePort(t)),
 		s3:      s3,
+		devArgs: devArgs,
 	}
 	if pe.s3 == "" {
 		pe.s3 = fmt.Sprintf("http://127.0.0.1:%d", devstacktest.FreePort(t))
@@ -296,7 +298,7 @@ func newProcEnv(t *testing.T, s3 string) *procEnv {
 // startDev starts (or restarts, on the same data) the dev stack without workers.
 func (pe *procEnv) startDev() {
 	pe.t.Helper()
-	pe.dev = startProc(pe.t, fmt.Sprintf("dev-%d", time.Now().UnixNano()), "dev", "--no-workers", "--data", pe.dataDir)
+	pe.dev = startProc(pe.t, fmt.Sprintf("dev-%d", time.Now().UnixNano()), append([]string{"dev", "--no-workers", "--data", pe.dataDir}, pe.devArgs...)...)
 	waitFor(pe.t, 90*time.Second, "dev stack ready", func() bool {
 		return strings.Contains(pe.dev.output(), "dev stack ready") || !pe.dev.running()
 	})

@@ -84,6 +84,7 @@ Configuration comes from the environment:
 		newHealthCmd(g),
 		newUploadCmd(g),
 		newStatusCmd(g),
+		newWatchCmd(g),
 		newGetCmd(g),
 		newProvenanceCmd(g),
 		newVerifyCmd(g),

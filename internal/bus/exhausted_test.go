@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,8 +49,9 @@ func TestHandleExhausted(t *testing.T) {
 	// Two workers (two handlers, as every worker of a stage runs one) watch for exhaustion.
 	hctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	var counted atomic.Int32
 	for range 2 {
-		if err := b.HandleExhausted(hctx, stream, consumer, pipeline.StageOCR, st, devstacktest.Logger(t)); err != nil {
+		if err := b.HandleExhausted(hctx, stream, consumer, pipeline.StageOCR, st, func() { counted.Add(1) }, devstacktest.Logger(t)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -88,6 +90,9 @@ func TestHandleExhausted(t *testing.T) {
 	}
 	if info.State.Msgs != 1 {
 		t.Fatalf("dead-letter stream holds %d jobs, want 1", info.State.Msgs)
+	}
+	if n := counted.Load(); n != 1 {
+		t.Errorf("onFailed called %d times by two handlers, want once", n)
 	}
 	m, err := dead.GetMsg(ctx, info.State.LastSeq)
 	if err != nil {

@@ -33,6 +33,36 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &p)
 }
 
+type reasonError struct {
+	reason pipeline.FailReason
+	err    error
+}
+
+func (e reasonError) Error() string { return e.err.Error() }
+func (e reasonError) Unwrap() error { return e.err }
+
+// Because labels err with the reason a page fails of it, for the failed pages metric. It
+// keeps err's message and whatever else err is marked with (Permanent).
+func Because(reason pipeline.FailReason, err error) error {
+	if err == nil {
+		return nil
+	}
+	return reasonError{reason, err}
+}
+
+// ReasonOf is the reason err was labelled with by Because; an unlabelled error that may
+// pass (an outage that outlasted the retries) is ReasonUnavailable, any other ReasonOther.
+func ReasonOf(err error) pipeline.FailReason {
+	var r reasonError
+	switch {
+	case errors.As(err, &r):
+		return r.reason
+	case !IsPermanent(err):
+		return pipeline.ReasonUnavailable
+	}
+	return pipeline.ReasonOther
+}
+
 // GiveUp reports whether a job that failed with err on its delivered-th delivery should be
 // failed for good rather than retried.
 func GiveUp(err error, delivered uint64) bool {
@@ -139,9 +169,9 @@ type DeadLetterer interface {
 // RetryOrFail settles a job whose handling failed with err: handed back with a backoff
 // delay while deliveries remain and the error may pass; otherwise the page is failed with a
 // reason naming it and its file, the job goes to the dead-letter subject and is terminated.
-// Either way one log line says what happened.
+// Either way one log line says what happened. failed is true when the page was failed.
 func RetryOrFail(ctx context.Context, msg jetstream.Msg, job pipeline.OCRJob, stage pipeline.Stage, err error, start time.Time,
-	st PageFailer, dl DeadLetterer, log *slog.Logger) {
+	st PageFailer, dl DeadLetterer, log *slog.Logger) (failed bool) {
 	dur := time.Since(start).Milliseconds()
 	attempt := Delivered(msg)
 	if !GiveUp(err, attempt) {
@@ -149,7 +179,7 @@ func RetryOrFail(ctx context.Context, msg jetstream.Msg, job pipeline.OCRJob, st
 		_ = msg.NakWithDelay(delay)
 		log.Warn("stage event", pipeline.LogOutcome, pipeline.OutcomeRetry, pipeline.LogDuration, dur, pipeline.LogError, err.Error(),
 			pipeline.LogAttempt, attempt, "retry_in", delay.String())
-		return
+		return false
 	}
 	reason := fmt.Sprintf("page %d (%s): %v", job.Page, job.FileName, err)
 	if !IsPermanent(err) {
@@ -163,4 +193,5 @@ func RetryOrFail(ctx context.Context, msg jetstream.Msg, job pipeline.OCRJob, st
 	}
 	_ = msg.Term()
 	log.Error("stage event", pipeline.LogOutcome, pipeline.OutcomeFailed, pipeline.LogDuration, dur, pipeline.LogError, reason, pipeline.LogAttempt, attempt)
+	return true
 }

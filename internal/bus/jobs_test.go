@@ -46,6 +46,37 @@ func TestPermanent(t *testing.T) {
 	}
 }
 
+func TestReasonOf(t *testing.T) {
+	base := errors.New("scan abc checksum mismatch")
+	tests := []struct {
+		name string
+		err  error
+		want pipeline.FailReason
+	}{
+		{"labelled", Because(pipeline.ReasonChecksum, base), pipeline.ReasonChecksum},
+		{"labelled, permanent", Permanent(Because(pipeline.ReasonChecksum, base)), pipeline.ReasonChecksum},
+		{"permanent, labelled", Because(pipeline.ReasonBadImage, Permanent(base)), pipeline.ReasonBadImage},
+		{"labelled, then wrapped", fmt.Errorf("page 2: %w", Because(pipeline.ReasonTimeout, base)), pipeline.ReasonTimeout},
+		{"unlabelled, may pass", fmt.Errorf("store text: gave up after 9 attempts: %w", base), pipeline.ReasonUnavailable},
+		{"unlabelled, permanent", Permanent(base), pipeline.ReasonOther},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ReasonOf(tt.err); got != tt.want {
+				t.Errorf("ReasonOf(%v) = %q, want %q", tt.err, got, tt.want)
+			}
+		})
+	}
+	// The label changes nothing else about the error.
+	e := Permanent(Because(pipeline.ReasonChecksum, base))
+	if !IsPermanent(Because(pipeline.ReasonChecksum, Permanent(base))) || !errors.Is(e, base) || e.Error() != base.Error() {
+		t.Errorf("Because changed the error: %q", e)
+	}
+	if Because(pipeline.ReasonOther, nil) != nil {
+		t.Error("Because(reason, nil) != nil")
+	}
+}
+
 func TestGiveUp(t *testing.T) {
 	transient := errors.New("store unreachable")
 	tests := []struct {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -182,6 +183,68 @@ func (s *Status) WatchPages(ctx context.Context, doc string, fn func(pipeline.Pa
 				continue
 			}
 			if !fn(p) {
+				return nil
+			}
+		}
+	}
+}
+
+// StatusChange is one entry of the status bucket as Watch gives it: a document's entry or a
+// page's, or neither on the call that marks the end of the entries that were already there.
+type StatusChange struct {
+	Document *pipeline.DocumentStatus
+	Page     *pipeline.PageStatus
+	// CaughtUp: every entry written before the watch began has been given.
+	CaughtUp bool
+}
+
+// Watch calls fn with the entries of doc (its own and its pages'), or of every document when
+// doc is "": first those already written, then one call with CaughtUp, then each entry as it
+// is written, until ctx ends or fn returns false. Entries that do not decode are skipped.
+func (s *Status) Watch(ctx context.Context, doc string, fn func(StatusChange) bool) error {
+	var (
+		w   jetstream.KeyWatcher
+		err error
+	)
+	what := "every document"
+	if doc == "" {
+		w, err = s.kv.WatchAll(ctx)
+	} else {
+		what = doc
+		w, err = s.kv.WatchFiltered(ctx, []string{doc, pipeline.StatusPagesFilter(doc)})
+	}
+	if err != nil {
+		return fmt.Errorf("watch status of %s: %w", what, err)
+	}
+	defer func() { _ = w.Stop() }()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case e, ok := <-w.Updates():
+			if !ok {
+				return fmt.Errorf("watch status of %s: watcher closed", what)
+			}
+			var c StatusChange
+			switch {
+			case e == nil:
+				c.CaughtUp = true
+			case e.Operation() != jetstream.KeyValuePut:
+				continue
+			case strings.Contains(e.Key(), "."): // a page: "<doc>.0001"; IDs have no dots
+				var p pipeline.PageStatus
+				if json.Unmarshal(e.Value(), &p) != nil || p.Doc == "" || p.Page < 1 {
+					continue
+				}
+				c.Page = &p
+			default:
+				var d pipeline.DocumentStatus
+				if json.Unmarshal(e.Value(), &d) != nil || d.Doc == "" {
+					continue
+				}
+				c.Document = &d
+			}
+			if !fn(c) {
 				return nil
 			}
 		}

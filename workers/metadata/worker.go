@@ -45,6 +45,25 @@ type Status interface {
 	Pages(ctx context.Context, doc string) ([]pipeline.PageStatus, error)
 }
 
+// Metrics counts what the worker does, for monitoring; internal/metrics has the Prometheus
+// one. Without WithMetrics nothing is counted.
+type Metrics interface {
+	PageDone()
+	PageFailed(reason pipeline.FailReason)
+	// Redelivered counts a job delivered again (after a retry, a crash or a lost ack).
+	Redelivered()
+	BytesRead(n int)    // output bytes read back to be hashed
+	BytesWritten(n int) // record bytes stored
+}
+
+type noMetrics struct{}
+
+func (noMetrics) PageDone()                      {}
+func (noMetrics) PageFailed(pipeline.FailReason) {}
+func (noMetrics) Redelivered()                   {}
+func (noMetrics) BytesRead(int)                  {}
+func (noMetrics) BytesWritten(int)               {}
+
 // Worker records provenance, one page at a time: the work is a few small reads and writes.
 type Worker struct {
 	store      Store
@@ -54,7 +73,7 @@ type Worker struct {
 	status     Status
 	consumer   jetstream.Consumer
 	announce   func(ctx context.Context, info bus.WorkerInfo)
-	exhausted  func(ctx context.Context, st bus.PageFailer, log *slog.Logger) error
+	exhausted  func(ctx context.Context, st bus.PageFailer, onFailed func(), log *slog.Logger) error
 	cfg        config
 }
 
@@ -66,6 +85,7 @@ type config struct {
 	now        func() time.Time
 	signer     *provenance.Signer
 	auditEvery time.Duration
+	metrics    Metrics
 }
 
 // Option configures a Worker.
@@ -89,11 +109,17 @@ func WithSigner(s *provenance.Signer) Option { return func(c *config) { c.signer
 // document and one error line per failed record. 0, the default, runs none.
 func WithAuditEvery(d time.Duration) Option { return func(c *config) { c.auditEvery = d } }
 
+// WithMetrics has the worker count pages, failures and bytes in m.
+func WithMetrics(m Metrics) Option { return func(c *config) { c.metrics = m } }
+
 // New prepares a worker on the shared metadata consumer. b must have the pipeline topology.
 func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Option) (*Worker, error) {
 	cfg := config{log: slog.Default(), grace: 5 * time.Second, retry: bus.DefaultRetry, now: time.Now}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.metrics == nil {
+		cfg.metrics = noMetrics{}
 	}
 	if cfg.signer == nil {
 		return nil, errors.New("metadata worker: no signing key: make one with 'colophon keygen' and give it with --signing-key or " +
@@ -118,8 +144,8 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 		status:     st,
 		consumer:   cons,
 		announce:   func(ctx context.Context, info bus.WorkerInfo) { b.Announce(ctx, info, cfg.log) },
-		exhausted: func(ctx context.Context, st bus.PageFailer, log *slog.Logger) error {
-			return b.HandleExhausted(ctx, pipeline.StreamMetadata, pipeline.ConsumerMetadata, pipeline.StageMetadata, st, log)
+		exhausted: func(ctx context.Context, st bus.PageFailer, onFailed func(), log *slog.Logger) error {
+			return b.HandleExhausted(ctx, pipeline.StreamMetadata, pipeline.ConsumerMetadata, pipeline.StageMetadata, st, onFailed, log)
 		},
 		cfg: cfg,
 	}, nil
@@ -129,7 +155,8 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 func (w *Worker) Run(ctx context.Context) error {
 	log := w.cfg.log.With("worker", w.cfg.id)
 	log.Info("metadata worker started")
-	if err := w.exhausted(ctx, w.status, log); err != nil {
+	m := w.cfg.metrics
+	if err := w.exhausted(ctx, w.status, func() { m.PageFailed(pipeline.ReasonExhausted) }, log); err != nil {
 		return err
 	}
 	done := make(chan struct{})
@@ -153,8 +180,13 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger
 	stop := bus.Heartbeat(msg) // retries during a store outage take time
 	defer stop()
 	attempt := bus.Delivered(msg)
+	m := w.cfg.metrics
+	if attempt > 1 {
+		m.Redelivered()
+	}
 	job, err := pipeline.DecodeMetadataJob(msg.Data())
 	if err != nil {
+		m.PageFailed(pipeline.ReasonUnreadableJob)
 		reason := fmt.Sprintf("unreadable metadata job: %v", err)
 		log.Error("stage event", pipeline.LogStage, pipeline.StageMetadata, pipeline.LogOutcome, pipeline.OutcomeFailed, pipeline.LogError, reason)
 		if err := w.bus.DeadLetter(ctx, pipeline.StageMetadata, msg, job.Doc, job.Page, reason); err != nil {
@@ -168,7 +200,9 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger
 
 	rec, skipped, err := w.process(ctx, job, log)
 	if err != nil {
-		bus.RetryOrFail(ctx, msg, job.OCRJob, pipeline.StageMetadata, err, start, w.status, w.bus, log)
+		if bus.RetryOrFail(ctx, msg, job.OCRJob, pipeline.StageMetadata, err, start, w.status, w.bus, log) {
+			m.PageFailed(bus.ReasonOf(err))
+		}
 		return
 	}
 	if err := msg.DoubleAck(ctx); err != nil {
@@ -178,6 +212,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger
 		log.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeSkipped, "reason", skipped, pipeline.LogAttempt, attempt)
 		return
 	}
+	m.PageDone()
 	log.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeOK, pipeline.LogDuration, time.Since(start).Milliseconds(),
 		"text_sha256", rec.Text.SHA256, pipeline.LogAttempt, attempt)
 	w.reportComplete(ctx, job.Doc)
@@ -190,15 +225,17 @@ func (w *Worker) checkOutput(ctx context.Context, name string, ref pipeline.Obje
 		var err error
 		obj, err = w.store.Get(ctx, ref.Bucket, ref.Key)
 		if errors.Is(err, objectstore.ErrNotFound) {
-			return bus.Permanent(fmt.Errorf("%s %s is missing from the store", name, ref.Key))
+			return bus.Because(pipeline.ReasonMissingObject, bus.Permanent(fmt.Errorf("%s %s is missing from the store", name, ref.Key)))
 		}
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	w.cfg.metrics.BytesRead(len(obj.Data))
 	if got := objectstore.SHA256(obj.Data); got != ref.SHA256 {
-		return nil, bus.Permanent(fmt.Errorf("%s %s checksum mismatch: OCR worker stored %s, store has %s", name, ref.Key, ref.SHA256, got))
+		return nil, bus.Because(pipeline.ReasonChecksum,
+			bus.Permanent(fmt.Errorf("%s %s checksum mismatch: OCR worker stored %s, store has %s", name, ref.Key, ref.SHA256, got)))
 	}
 	return obj.Data, nil
 }
@@ -346,8 +383,9 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 		if err != nil {
 			return fmt.Errorf("read provenance record %s, already in the record log: %w", key, err)
 		}
+		w.cfg.metrics.BytesRead(len(obj.Data))
 		if got := objectstore.SHA256(obj.Data); got != logged.SHA256 {
-			return bus.Permanent(fmt.Errorf("provenance record %s does not match its record log entry: log has %s, store has %s", key, logged.SHA256, got))
+			return bus.Because(pipeline.ReasonRecord, bus.Permanent(fmt.Errorf("provenance record %s does not match its record log entry: log has %s, store has %s", key, logged.SHA256, got)))
 		}
 		log.Info("record already chained", "seq", logged.Seq)
 		return nil
@@ -369,7 +407,7 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 			rec.Chain.Prev = &prev
 		}
 		if err := w.cfg.signer.Sign(rec); err != nil {
-			return err
+			return bus.Because(pipeline.ReasonRecord, err)
 		}
 		data, err := pipeline.Encode(rec)
 		if err != nil {
@@ -383,6 +421,7 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 		if err != nil {
 			return err
 		}
+		w.cfg.metrics.BytesWritten(len(data))
 		entry := pipeline.RecordEntry{
 			RecordRef: pipeline.RecordRef{Page: rec.Page, Version: rec.Version, Key: key, SHA256: sum},
 			Doc:       rec.Doc, Seq: rec.Chain.Seq, Prev: rec.Chain.Prev, Created: rec.Created,
@@ -400,7 +439,7 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 		case !errors.Is(err, bus.ErrChainMoved):
 			return err
 		case race == maxChainRaces:
-			return fmt.Errorf("append record %s: lost the race to the chain's head %d times", key, race)
+			return bus.Because(pipeline.ReasonRecord, fmt.Errorf("append record %s: lost the race to the chain's head %d times", key, race))
 		}
 	}
 }

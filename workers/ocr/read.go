@@ -9,6 +9,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/colophon-archive/colophon/internal/bus"
 	"github.com/colophon-archive/colophon/internal/preprocess"
 	"github.com/colophon-archive/colophon/internal/tesseract"
 	"github.com/colophon-archive/colophon/pipeline"
@@ -71,9 +72,9 @@ func (s *slot) readPage(ctx context.Context, log *slog.Logger, page tesseract.Pa
 	// Recognition time is all of the page's image work: cleanup, orientation, readings.
 	r.info.DurationMS = time.Since(t0).Milliseconds()
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-		return r, fmt.Errorf("recognition exceeded the per-page time limit of %s", s.w.cfg.pageTimeout)
+		return r, bus.Because(pipeline.ReasonTimeout, fmt.Errorf("recognition exceeded the per-page time limit of %s", s.w.cfg.pageTimeout))
 	}
-	return r, err
+	return r, bus.Because(pipeline.ReasonRecognition, err)
 }
 
 // candidate is one reading of the page.

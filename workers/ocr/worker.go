@@ -57,6 +57,28 @@ type Recognizer interface {
 	Close() error
 }
 
+// Metrics counts what the worker does, for monitoring; internal/metrics has the Prometheus
+// one. Without WithMetrics nothing is counted.
+type Metrics interface {
+	PageDone()
+	PageFailed(reason pipeline.FailReason)
+	// Redelivered counts a job delivered again (after a retry, a crash or a lost ack).
+	Redelivered()
+	// Recognition is one page's recognition time: cleanup, orientation, every reading.
+	Recognition(d time.Duration)
+	BytesRead(n int)    // scan bytes fetched from the store
+	BytesWritten(n int) // output bytes stored
+}
+
+type noMetrics struct{}
+
+func (noMetrics) PageDone()                      {}
+func (noMetrics) PageFailed(pipeline.FailReason) {}
+func (noMetrics) Redelivered()                   {}
+func (noMetrics) Recognition(time.Duration)      {}
+func (noMetrics) BytesRead(int)                  {}
+func (noMetrics) BytesWritten(int)               {}
+
 // Worker runs Concurrency recognitions at a time.
 type Worker struct {
 	store     Store
@@ -64,7 +86,7 @@ type Worker struct {
 	status    Status
 	consumer  jetstream.Consumer
 	announce  func(ctx context.Context, info bus.WorkerInfo)
-	exhausted func(ctx context.Context, st bus.PageFailer, log *slog.Logger) error
+	exhausted func(ctx context.Context, st bus.PageFailer, onFailed func(), log *slog.Logger) error
 	cfg       config
 	engineVer string
 	host      string
@@ -84,6 +106,7 @@ type config struct {
 	preprocess  bool    // clean scans before recognition
 	orient      bool    // detect orientation and turn pages upright
 	retryBelow  float64 // read again when mean confidence is under this; 0: never
+	metrics     Metrics
 }
 
 // Option configures a Worker.
@@ -132,6 +155,9 @@ func WithOrientation(on bool) Option { return func(c *config) { c.orient = on } 
 // another way, keeping the better reading; default DefaultRetryBelow, 0 for never.
 func WithRetryBelow(conf float64) Option { return func(c *config) { c.retryBelow = conf } }
 
+// WithMetrics has the worker count pages, failures, bytes and recognition times in m.
+func WithMetrics(m Metrics) Option { return func(c *config) { c.metrics = m } }
+
 // WithRecognizer replaces Tesseract, for tests of the worker's own logic.
 func WithRecognizer(newEngine func() Recognizer) Option {
 	return func(c *config) { c.newEngine = newEngine }
@@ -153,6 +179,9 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.metrics == nil {
+		cfg.metrics = noMetrics{}
 	}
 	if cfg.id == "" {
 		cfg.id = bus.WorkerID()
@@ -178,8 +207,8 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 		status:   st,
 		consumer: cons,
 		announce: func(ctx context.Context, info bus.WorkerInfo) { b.Announce(ctx, info, cfg.log) },
-		exhausted: func(ctx context.Context, st bus.PageFailer, log *slog.Logger) error {
-			return b.HandleExhausted(ctx, pipeline.StreamOCR, pipeline.ConsumerOCR, pipeline.StageOCR, st, log)
+		exhausted: func(ctx context.Context, st bus.PageFailer, onFailed func(), log *slog.Logger) error {
+			return b.HandleExhausted(ctx, pipeline.StreamOCR, pipeline.ConsumerOCR, pipeline.StageOCR, st, onFailed, log)
 		},
 		cfg:       cfg,
 		engineVer: tesseract.Version(),
@@ -194,7 +223,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	log := w.cfg.log.With("worker", w.cfg.id)
 	log.Info("OCR worker started", "concurrency", w.cfg.concurrency, "engine", tesseract.Name, "engine_version", w.engineVer,
 		"page_timeout", w.cfg.pageTimeout.String())
-	if err := w.exhausted(ctx, w.status, log); err != nil {
+	m := w.cfg.metrics
+	if err := w.exhausted(ctx, w.status, func() { m.PageFailed(pipeline.ReasonExhausted) }, log); err != nil {
 		return err
 	}
 	var wg sync.WaitGroup
@@ -231,8 +261,13 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, s *slot, log *sl
 	stop := bus.Heartbeat(msg)
 	defer stop()
 	attempt := bus.Delivered(msg)
+	m := w.cfg.metrics
+	if attempt > 1 {
+		m.Redelivered()
+	}
 	job, err := pipeline.DecodeOCRJob(msg.Data())
 	if err != nil {
+		m.PageFailed(pipeline.ReasonUnreadableJob)
 		reason := fmt.Sprintf("unreadable OCR job: %v", err)
 		log.Error("stage event", pipeline.LogStage, pipeline.StageOCR, pipeline.LogOutcome, pipeline.OutcomeFailed, pipeline.LogError, reason)
 		if err := w.bus.DeadLetter(ctx, pipeline.StageOCR, msg, job.Doc, job.Page, reason); err != nil {
@@ -264,7 +299,9 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, s *slot, log *sl
 		return nil
 	})
 	if err != nil {
-		bus.RetryOrFail(ctx, msg, job, pipeline.StageOCR, err, start, w.status, w.bus, log)
+		if bus.RetryOrFail(ctx, msg, job, pipeline.StageOCR, err, start, w.status, w.bus, log) {
+			m.PageFailed(bus.ReasonOf(err))
+		}
 		return
 	}
 	if skip != "" {
@@ -276,13 +313,16 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, s *slot, log *sl
 
 	info, err := w.process(ctx, job, s, log)
 	if err != nil {
-		bus.RetryOrFail(ctx, msg, job, pipeline.StageOCR, err, start, w.status, w.bus, log)
+		if bus.RetryOrFail(ctx, msg, job, pipeline.StageOCR, err, start, w.status, w.bus, log) {
+			m.PageFailed(bus.ReasonOf(err))
+		}
 		return
 	}
 	if err := msg.DoubleAck(ctx); err != nil {
 		// The page is safely handed on; a redelivery will be skipped above.
 		log.Warn("ack OCR job", pipeline.LogError, err)
 	}
+	m.PageDone()
 	log.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeOK, pipeline.LogDuration, time.Since(start).Milliseconds(),
 		"recognition_ms", info.DurationMS, "confidence", fmt.Sprintf("%.1f", info.MeanConfidence), "words", info.Words,
 		"readings", max(1, len(info.Attempts)), "dpi", info.DPI, pipeline.LogAttempt, attempt)
@@ -297,15 +337,17 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 		var err error
 		obj, err = w.store.Get(ctx, job.Scan.Bucket, job.Scan.Key)
 		if errors.Is(err, objectstore.ErrNotFound) {
-			return bus.Permanent(fmt.Errorf("scan %s is missing from the store", job.Scan.Key))
+			return bus.Because(pipeline.ReasonMissingObject, bus.Permanent(fmt.Errorf("scan %s is missing from the store", job.Scan.Key)))
 		}
 		return err
 	})
 	if err != nil {
 		return info, err
 	}
+	w.cfg.metrics.BytesRead(len(obj.Data))
 	if got := objectstore.SHA256(obj.Data); got != job.Scan.SHA256 {
-		return info, bus.Permanent(fmt.Errorf("scan %s checksum mismatch: job says %s, store has %s", job.Scan.Key, job.Scan.SHA256, got))
+		return info, bus.Because(pipeline.ReasonChecksum,
+			bus.Permanent(fmt.Errorf("scan %s checksum mismatch: job says %s, store has %s", job.Scan.Key, job.Scan.SHA256, got)))
 	}
 	// A page of a multi-page file is its place in it; pages of single-image files are 0.
 	img, hdr, err := imageinfo.DecodePage(ctx, obj.Data, max(job.FilePage, 1)-1, imageinfo.Limits{MaxPixels: w.cfg.maxPixels})
@@ -316,7 +358,7 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 		if job.FilePage > 0 {
 			err = fmt.Errorf("page %d of the file: %w", job.FilePage, err)
 		}
-		return info, bus.Permanent(err)
+		return info, bus.Because(pipeline.ReasonBadImage, bus.Permanent(err))
 	}
 	obj.Data = nil // the decoded image is all we need from here on
 	dpi := hdr.DPI
@@ -330,10 +372,11 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 	// job carries hold whichever reading's objects the store kept.
 	r, err := s.readPage(ctx, log, tesseract.Page{Image: img, DPI: dpi, Number: job.Page, Langs: job.Languages,
 		Title: fmt.Sprintf("%s page %d", job.Doc, job.Page), Created: job.Submitted})
+	if err != nil && ctx.Err() != nil {
+		return info, ctx.Err() // stopped, not measured
+	}
+	w.cfg.metrics.Recognition(time.Duration(r.info.DurationMS) * time.Millisecond)
 	if err != nil {
-		if ctx.Err() != nil {
-			return info, ctx.Err()
-		}
 		return info, bus.Permanent(err)
 	}
 	info = r.info
@@ -365,6 +408,7 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 		if err != nil {
 			return info, err
 		}
+		w.cfg.metrics.BytesWritten(len(o.data))
 		refs[o.format] = &ref
 	}
 	mj := pipeline.MetadataJob{OCRJob: job, Text: *refs[pipeline.FormatText], HOCR: refs[pipeline.FormatHOCR], ALTO: refs[pipeline.FormatALTO], PDF: refs[pipeline.FormatPDF], OCR: info}
