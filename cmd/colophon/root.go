@@ -82,6 +82,7 @@ Configuration comes from the environment:
 		newHealthCmd(g),
 		newUploadCmd(g),
 		newStatusCmd(g),
+		newIngestFailuresCmd(g),
 		newGetCmd(g),
 		newProvenanceCmd(g),
 		newVerifyCmd(g),
