@@ -127,8 +127,12 @@ type IngestEntry struct {
 	Error     string      `json:"error,omitempty"`
 	// DocRevision is the document entry's KVStatus revision the page claim was built on, while
 	// allocating: if the entry still has it, the claim was never written.
-	DocRevision uint64    `json:"doc_revision,omitempty"`
-	Updated     time.Time `json:"updated"`
+	DocRevision uint64 `json:"doc_revision,omitempty"`
+	// Owner is the handler taking the object while it is allocating or allocated: no other
+	// touches it until the entry has gone unwritten for a while (its worker died), so two
+	// events of one key taken at once cannot both claim pages.
+	Owner   string    `json:"owner,omitempty"`
+	Updated time.Time `json:"updated"`
 }
 
 // IngestObjectKey is the KVIngest key of an S3 object: one per bucket and key, whatever its

@@ -6,6 +6,7 @@ package ingest
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,7 +43,14 @@ type config struct {
 	maxFileBytes int64
 	maxPixels    int64
 	notify       bool
+	claimLease   time.Duration
 }
+
+// DefaultClaimLease is how long an object's ingest entry, while its pages are being claimed
+// and queued, belongs to the handler that wrote it last. Past it, the handler is taken for
+// dead (its event is redelivered 30 s after a crash) and another finishes its work. Far
+// longer than a live handler takes between two writes of the entry.
+const DefaultClaimLease = 5 * time.Minute
 
 // Option configures a Worker.
 type Option func(*config)
@@ -75,7 +83,7 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 	// than a job's single store call.
 	retry := bus.RetryPolicy{Budget: bus.DefaultRetry.Budget, AttemptTimeout: 2 * time.Minute}
 	cfg := config{log: slog.Default(), concurrency: 2, grace: 5 * time.Second, retry: retry,
-		maxFileBytes: client.DefaultMaxFileBytes, notify: true}
+		maxFileBytes: client.DefaultMaxFileBytes, notify: true, claimLease: DefaultClaimLease}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -178,10 +186,11 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger
 		}
 		rlog := log.With("key", key, "version_id", rec.S3.Object.VersionID)
 		var out outcome
+		owner := w.cfg.id + "/" + rand.Text()[:12] // this handling of the event
 		// An S3 or NATS outage is ridden out inside the delivery; object is idempotent.
 		err := bus.Retry(ctx, w.cfg.retry, rlog, "ingest "+key, func(ctx context.Context) error {
 			var err error
-			out, err = w.object(ctx, rec, rlog)
+			out, err = w.object(ctx, rec, owner, rlog)
 			return err
 		})
 		if err != nil && !bus.IsPermanent(err) && attempt < pipeline.MaxDeliver {
@@ -279,7 +288,7 @@ func readMeta(m map[string]string, principal string) (objectMeta, error) {
 // object handles one event record. A Permanent error is the object's fault: it is recorded
 // as a failure and not retried; other errors are retried. out.entry names the object for
 // the failure record.
-func (w *Worker) object(ctx context.Context, ev pipeline.S3Event, log *slog.Logger) (out outcome, err error) {
+func (w *Worker) object(ctx context.Context, ev pipeline.S3Event, owner string, log *slog.Logger) (out outcome, err error) {
 	bucket := ev.S3.Bucket.Name
 	out.entry = pipeline.IngestEntry{Bucket: bucket, Key: ev.S3.Object.Key, VersionID: ev.S3.Object.VersionID, ETag: strings.Trim(ev.S3.Object.ETag, `"`)}
 	if bucket != pipeline.BucketScans || !ev.CreatesObject() {
@@ -326,6 +335,11 @@ func (w *Worker) object(ctx context.Context, ev pipeline.S3Event, log *slog.Logg
 	if found && e.State == pipeline.IngestQueued && e.VersionID == ver && e.ETag == etag {
 		return outcome{kind: pipeline.OutcomeSkipped, doc: doc, reason: fmt.Sprintf("already ingested as pages %d to %d", e.FirstPage, e.FirstPage+e.Pages-1)}, nil
 	}
+	if found && e.State != pipeline.IngestQueued && e.Owner != owner && time.Since(e.Updated) < w.cfg.claimLease {
+		// Another event of this key (the same one twice, or a PUT again) is being taken:
+		// once it is, this one finds it done.
+		return out, fmt.Errorf("another worker (%s) is ingesting this key since %s; this event waits for it", e.Owner, e.Updated.Format(time.RFC3339))
+	}
 
 	obj, err := w.store.GetVersion(ctx, bucket, key, ver, w.cfg.maxFileBytes)
 	switch {
@@ -342,15 +356,16 @@ func (w *Worker) object(ctx context.Context, ev pipeline.S3Event, log *slog.Logg
 		// PUT again with the same bytes: a new version of the object, not a new page.
 		return outcome{kind: pipeline.OutcomeSkipped, doc: doc, reason: fmt.Sprintf("unchanged: the same bytes as version %s, pages %d to %d", e.VersionID, e.FirstPage, e.FirstPage+e.Pages-1)}, nil
 	}
-	// The same bytes whose ingest is not finished (a worker died, or is at it): finish it
-	// below, whichever version's event this is; the steps are idempotent.
-	if found && e.SHA256 != sum && e.FirstPage == 0 {
-		return out, fmt.Errorf("another version of the key (sha256 %s) is being ingested; this one (sha256 %s) waits for it", e.SHA256, sum)
-	}
-	if found && e.SHA256 != sum {
+	if found && e.SHA256 != sum && e.State == pipeline.IngestQueued {
 		return out, bus.Permanent(fmt.Errorf("the key was already ingested as page %d of document %s (sha256 %s), and a page's scan is never replaced; "+
 			"put the new scan under a new name to add it as a new page, or run `colophon reprocess %s --page %d` to read the stored one again",
 			e.FirstPage, e.Doc, e.SHA256, e.Doc, e.FirstPage))
+	}
+	if found && e.SHA256 != sum {
+		// Other bytes under this key were being taken when their worker stopped: their own
+		// event, redelivered, finishes them.
+		return out, bus.Permanent(fmt.Errorf("other bytes under this key (sha256 %s) were being ingested when their worker stopped, and a page's scan is never replaced; put the new scan under a new name",
+			e.SHA256))
 	}
 
 	om, err := readMeta(obj.Metadata, ev.UserIdentity.PrincipalID)
@@ -364,11 +379,19 @@ func (w *Worker) object(ctx context.Context, ev pipeline.S3Event, log *slog.Logg
 	if refusal != "" {
 		pages = 1 // a file that is not a scan is one failed page, as upload makes it
 	}
-	if !found {
+	switch {
+	case !found:
 		e = out.entry
-		e.State, e.Pages = pipeline.IngestAllocating, pages
+		e.State, e.Pages, e.Owner = pipeline.IngestAllocating, pages, owner
 		if rev, err = w.ingest.Write(ctx, objKey, e, 0); err != nil {
-			return out, err // another worker has this object: look again on redelivery
+			return out, err // another handler made it first: look again
+		}
+	case e.Owner != owner:
+		// Its worker stopped half way (the lease ran out): finish its work as ours.
+		log.Warn("taking over an unfinished ingest", "owner", e.Owner, "state", e.State, "first_page", e.FirstPage)
+		e.Owner = owner
+		if rev, err = w.ingest.Write(ctx, objKey, e, rev); err != nil {
+			return out, err
 		}
 	}
 	req, first, err := w.allocate(ctx, objKey, &e, &rev, om)
