@@ -34,7 +34,7 @@ bench:
 	$(BIN) bench $(BENCH_ARGS)
 
 # Fuzz targets for every decoder of outside input, each run briefly on every test run.
-FUZZ_TARGETS := ./pipeline:FuzzDecodeOCRJob ./pipeline:FuzzDecodeMetadataJob ./pipeline:FuzzValidateDocID \
+FUZZ_TARGETS := ./pipeline:FuzzDecodeOCRJob ./pipeline:FuzzDecodeMetadataJob ./pipeline:FuzzValidateDocID ./pipeline:FuzzDecodeS3EventLog \
                 ./internal/imageinfo:FuzzInspect ./internal/imageinfo:FuzzDecode ./internal/imageinfo:FuzzCountTIFF \
                 ./internal/dates:FuzzFind
 # A count, not a duration: with a duration, go test -fuzz can fail with "context deadline

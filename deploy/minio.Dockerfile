@@ -26,9 +26,10 @@ RUN apt-get update \
  && groupadd --system --gid 10002 minio \
  && useradd --system --uid 10002 --gid minio --home-dir /home/minio --create-home \
       --shell /usr/sbin/nologin minio \
- && mkdir -p /data \
- && chown minio:minio /data
-# A named volume mounted on /data starts out with this ownership.
+ && mkdir -p /data /events \
+ && chown minio:minio /data /events
+# Named volumes mounted on /data and /events (undelivered event notifications) start out
+# with this ownership.
 COPY --from=build /out/minio /out/mc /usr/local/bin/
 COPY deploy/minio/init.sh /usr/local/bin/colophon-minio-init
 COPY deploy/minio/policies/ /etc/colophon/minio-policies/

@@ -24,6 +24,21 @@ const (
 	// so it knows every record the store should hold and the order of each document's chain.
 	StreamRecords  = "COLOPHON_RECORDS"
 	SubjectRecords = "colophon.records"
+
+	// StreamS3Events holds the S3 event notifications MinIO publishes (its NATS target with
+	// JetStream on) for objects created in BucketScans: S3-native ingest. A work queue like
+	// the job streams; MinIO sets no Nats-Msg-Id, so the ingest worker de-duplicates itself.
+	StreamS3Events  = "COLOPHON_S3_EVENTS"
+	SubjectS3Events = "colophon.s3events"
+	// ConsumerIngest is the durable pull consumer every ingest worker shares.
+	ConsumerIngest = "ingest"
+)
+
+// MinIO's side of S3-native ingest: the NATS notification target's ID (its settings are
+// MINIO_NOTIFY_NATS_*_COLOPHON) and the ARN a bucket notification names it by.
+const (
+	NotifyTargetID = "COLOPHON"
+	NotifyARN      = "arn:minio:sqs::" + NotifyTargetID + ":nats"
 )
 
 // Key-value buckets.
@@ -34,6 +49,10 @@ const (
 	// KVWorkers holds one entry per live worker, refreshed every WorkerHeartbeat and expiring
 	// after WorkerTTL: the health check reads it.
 	KVWorkers = "colophon_workers"
+	// KVIngest holds an IngestEntry per S3 object the ingest worker took (under
+	// IngestObjectKey) and per S3 event it could not take (under IngestFailureKey), so a
+	// redelivered event or an object PUT again unchanged never makes a second page.
+	KVIngest = "colophon_ingest"
 )
 
 // Object-store buckets.
@@ -74,6 +93,7 @@ const (
 const (
 	WorkerOCR      = "ocr"
 	WorkerMetadata = "metadata"
+	WorkerIngest   = "ingest"
 )
 
 // Object metadata keys set on stored scans and texts (S3 user metadata, sent as X-Amz-Meta-*).
@@ -84,4 +104,8 @@ const (
 	MetaSource   = "Source"
 	MetaDate     = "Date"
 	MetaFileName = "Filename"
+	// Read from objects dropped straight into BucketScans (x-amz-meta-lang: "eng+fra";
+	// x-amz-meta-uploader: who dropped them), besides Source and Date.
+	MetaLanguages = "Lang"
+	MetaUploader  = "Uploader"
 )

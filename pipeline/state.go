@@ -20,6 +20,7 @@ type Stage string
 
 const (
 	StageUpload   Stage = "upload"
+	StageIngest   Stage = "ingest" // an object dropped into BucketScans becoming pages
 	StageOCR      Stage = "ocr"
 	StageMetadata Stage = "metadata"
 	StageGet      Stage = "get"

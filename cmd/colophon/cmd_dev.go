@@ -37,8 +37,10 @@ func newDevCmd(g *globals) *cobra.Command {
 		Short: "Run the whole stack on this machine: NATS, MinIO and the workers, until Ctrl-C",
 		Long: `Runs an embedded NATS server with JetStream where COLOPHON_NATS_URL points and a MinIO server
 (child process) where COLOPHON_S3_ENDPOINT points, unless an S3 server already answers there,
-creates the buckets and streams, and runs OCR workers (one recognition per CPU) and a metadata
-worker. State lives under --data, with the key the metadata worker signs records with
+creates the buckets and streams, and runs OCR workers (one recognition per CPU), a metadata
+worker and an ingest worker. The MinIO it starts publishes the scans bucket's new objects to
+NATS, so files put there with mc, rclone or aws s3 cp become pages (README: S3-native
+ingest). State lives under --data, with the key the metadata worker signs records with
 (signing.key, made the first time, and signing.pub; a key given by the environment, as for
 'colophon worker metadata', takes its place). SIGINT or SIGTERM stops everything cleanly.`,
 		Args: cobra.NoArgs,
@@ -83,7 +85,7 @@ worker. State lives under --data, with the key the metadata worker signs records
 			defer b.Close()
 			// Both queues and consumers, with or without workers here: workers run apart
 			// (--no-workers) take from the same ones.
-			mo.connected(b, store, pipeline.StageOCR, pipeline.StageMetadata)
+			mo.connected(b, store, pipeline.StageOCR, pipeline.StageMetadata, pipeline.StageIngest)
 			g.log.Info("dev stack ready", "nats", stack.NATSURL, "s3", stack.S3Endpoint, "data", dataDir, "minio_started", stack.StartedMinIO, "workers", !noWorkers)
 
 			var wg sync.WaitGroup

@@ -60,9 +60,10 @@ func newHealthCmd(g *globals) *cobra.Command {
 			if b == nil {
 				line("ocr workers", errors.New("unknown: NATS unreachable"), "")
 				line("metadata workers", errors.New("unknown: NATS unreachable"), "")
+				line("ingest workers", errors.New("unknown: NATS unreachable"), "")
 			} else {
 				workers, err := b.LiveWorkers(ctx)
-				for _, kind := range []string{pipeline.WorkerOCR, pipeline.WorkerMetadata} {
+				for _, kind := range []string{pipeline.WorkerOCR, pipeline.WorkerMetadata, pipeline.WorkerIngest} {
 					var ids []string
 					for _, w := range workers {
 						if w.Kind == kind {

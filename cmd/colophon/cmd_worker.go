@@ -15,6 +15,7 @@ import (
 	"github.com/colophon-archive/colophon/internal/objectstore"
 	"github.com/colophon-archive/colophon/internal/provenance"
 	"github.com/colophon-archive/colophon/pipeline"
+	"github.com/colophon-archive/colophon/workers/ingest"
 	"github.com/colophon-archive/colophon/workers/metadata"
 	"github.com/colophon-archive/colophon/workers/ocr"
 )
@@ -67,8 +68,32 @@ file's path), else ` + provenance.EnvSigningKey + ` (the PEM itself); 'colophon 
 	}
 	metaCmd.Flags().DurationVar(&auditEvery, "audit-every", 0, "also run a fixity audit of every document this often (e.g. 24h), logged as fixity-check events; 0: never")
 	metaCmd.Flags().StringVar(&signingKey, "signing-key", "", "PEM file of the Ed25519 key records are signed with (colophon keygen)")
+	var (
+		ingestConcurrency int
+		noNotify          bool
+	)
+	ingestCmd := &cobra.Command{
+		Use:   "ingest",
+		Short: "S3-native ingest: make objects put straight into the scans bucket pages of their documents",
+		Long: `Takes the events MinIO publishes to NATS for every object created in the ` + pipeline.BucketScans + ` bucket
+(stream ` + pipeline.StreamS3Events + `). An object under <document ID>/<file> becomes the next page(s) of that
+document, stored and queued for OCR as upload does; its x-amz-meta-source, -date, -lang and
+-uploader metadata say where it comes from. Scans Colophon stored itself are left alone, and
+an event delivered twice, or an object PUT again unchanged, makes no second page. At start
+it has the bucket send its events to MinIO's NATS target ` + pipeline.NotifyARN + `
+unless --no-bucket-notification. See README: S3-native ingest.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWorker(cmd.Context(), g, "colophon-ingest-worker", metricsAddr, pipeline.StageIngest, func(ctx context.Context, b *bus.Bus, s *objectstore.Store, _ *monitor) (runner, error) {
+				return ingest.New(ctx, b, s, ingest.WithLogger(g.log), ingest.WithConcurrency(ingestConcurrency), ingest.WithBucketNotification(!noNotify))
+			})
+		},
+	}
+	ingestCmd.Flags().IntVar(&ingestConcurrency, "concurrency", 2, "objects taken at once")
+	addMetricsFlag(ingestCmd, &metricsAddr)
+	ingestCmd.Flags().BoolVar(&noNotify, "no-bucket-notification", false, "do not configure the scans bucket's event notification (the setup job does)")
 	addMetricsFlag(metaCmd, &metricsAddr)
-	cmd.AddCommand(ocrCmd, metaCmd)
+	cmd.AddCommand(ocrCmd, metaCmd, ingestCmd)
 	return cmd
 }
 
@@ -128,7 +153,7 @@ func loadSigner(g *globals, path, stateDir string) (*provenance.Signer, error) {
 	return s, nil
 }
 
-// startWorkers runs OCR and metadata workers in this process (for `dev`).
+// startWorkers runs OCR, metadata and ingest workers in this process (for `dev`).
 // metaOpts must sign (metadata.WithSigner).
 func startWorkers(ctx context.Context, wg *sync.WaitGroup, g *globals, b *bus.Bus, store *objectstore.Store, metaOpts []metadata.Option, ocrOpts ...ocr.Option) error {
 	return startWorkerSet(ctx, wg, g, b, store, metaOpts, true, ocrOpts...)
@@ -149,7 +174,11 @@ func startWorkerSet(ctx context.Context, wg *sync.WaitGroup, g *globals, b *bus.
 	if err != nil {
 		return fmt.Errorf("start metadata worker: %w", err)
 	}
-	for _, w := range append(ws, mw) {
+	iw, err := ingest.New(ctx, b, store, ingest.WithLogger(g.log))
+	if err != nil {
+		return fmt.Errorf("start ingest worker: %w", err)
+	}
+	for _, w := range append(ws, mw, iw) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -283,7 +283,7 @@ func TestHealth(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if strings.Count(r.stdout, "ok") != 4 {
+	if strings.Count(r.stdout, "ok") != 5 { // s3, nats and three kinds of worker
 		t.Errorf("health output:\n%s", r.stdout)
 	}
 }

@@ -47,6 +47,7 @@ func startMonitor(ctx context.Context, g *globals, addr string) (*monitor, error
 var stageQueues = map[pipeline.Stage]struct{ stream, consumer string }{
 	pipeline.StageOCR:      {pipeline.StreamOCR, pipeline.ConsumerOCR},
 	pipeline.StageMetadata: {pipeline.StreamMetadata, pipeline.ConsumerMetadata},
+	pipeline.StageIngest:   {pipeline.StreamS3Events, pipeline.ConsumerIngest},
 }
 
 // connected makes the process ready once it has b and store: /readyz checks that NATS is

@@ -85,6 +85,7 @@ Configuration comes from the environment:
 		newUploadCmd(g),
 		newStatusCmd(g),
 		newWatchCmd(g),
+		newIngestFailuresCmd(g),
 		newGetCmd(g),
 		newProvenanceCmd(g),
 		newVerifyCmd(g),

@@ -85,6 +85,7 @@ func newSecureEnv(t *testing.T) (*env, *devstacktest.PKI, *syncBuffer) {
 	cfg.SecretKey = s3SecretKey
 	cfg.NATSUser, cfg.NATSPassword = secureNATSUser, natsPassword
 	cfg.NATSTLS = pki.ServerTLS()
+	cfg.NATSCAFile = pki.CAFile // for MinIO's notification target
 	cfg.MinIOCertsDir = pki.MinIOCertsDir
 	cfg.Logger = slog.New(slog.NewTextHandler(stackLogs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	stack := devstacktest.StartConfig(t, cfg)

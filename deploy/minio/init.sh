@@ -3,7 +3,9 @@
 # root credentials. Safe to run again: every step is idempotent.
 #   1. creates the pipeline buckets (workers cannot: their users lack s3:CreateBucket);
 #   2. installs the least-privilege policies from $COLOPHON_POLICY_DIR;
-#   3. creates (or re-keys) one user per role and attaches its policy.
+#   3. creates (or re-keys) one user per role and attaches its policy;
+#   4. has colophon-scans send its s3:ObjectCreated events to MinIO's NATS target COLOPHON
+#      (S3-native ingest; the minio service's MINIO_NOTIFY_NATS_*_COLOPHON settings).
 # Secrets are passed to mc on stdin, never on its command line.
 #
 # Environment:
@@ -17,6 +19,8 @@
 #   COLOPHON_METADATA_SECRET      its secret            (required, 8+ characters)
 #   COLOPHON_UPLOADER_ACCESS_KEY  uploading client user (default colophon-uploader)
 #   COLOPHON_UPLOADER_SECRET      its secret            (required, 8+ characters)
+#   COLOPHON_INGEST_ACCESS_KEY    ingest worker user    (default colophon-ingest)
+#   COLOPHON_INGEST_SECRET        its secret            (required, 8+ characters)
 #   COLOPHON_INIT_WAIT            seconds to wait for MinIO to answer (default 120)
 set -eu
 
@@ -31,14 +35,16 @@ meta_user=${COLOPHON_METADATA_ACCESS_KEY:-colophon-metadata}
 meta_secret=${COLOPHON_METADATA_SECRET:?COLOPHON_METADATA_SECRET must be set}
 up_user=${COLOPHON_UPLOADER_ACCESS_KEY:-colophon-uploader}
 up_secret=${COLOPHON_UPLOADER_SECRET:?COLOPHON_UPLOADER_SECRET must be set}
+in_user=${COLOPHON_INGEST_ACCESS_KEY:-colophon-ingest}
+in_secret=${COLOPHON_INGEST_SECRET:?COLOPHON_INGEST_SECRET must be set}
 
 log() { printf 'minio-init: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-for s in "$ocr_secret" "$meta_secret" "$up_secret"; do
+for s in "$ocr_secret" "$meta_secret" "$up_secret" "$in_secret"; do
 	[ "${#s}" -ge 8 ] || die "worker and uploader secrets must be at least 8 characters (MinIO's minimum)"
 done
-for f in ocr-worker metadata-worker uploader; do
+for f in ocr-worker metadata-worker uploader ingest-worker; do
 	[ -r "$policy_dir/$f.json" ] || die "missing policy $policy_dir/$f.json"
 done
 
@@ -86,5 +92,17 @@ setup_role() {
 setup_role ocr-worker "$ocr_user" "$ocr_secret"
 setup_role metadata-worker "$meta_user" "$meta_secret"
 setup_role uploader "$up_user" "$up_secret"
+setup_role ingest-worker "$in_user" "$in_secret"
+
+# S3-native ingest: every object created in colophon-scans is published to NATS ("put" is
+# s3:ObjectCreated:*). Added once: MinIO refuses a second rule for the same events.
+arn=arn:minio:sqs::COLOPHON:nats
+if mc --quiet --no-color event ls "$alias/colophon-scans" "$arn" 2>/dev/null | grep -q "$arn"; then
+	log "colophon-scans already sends its new objects to $arn"
+else
+	mc --quiet --no-color event add "$alias/colophon-scans" "$arn" --event put >/dev/null \
+		|| die "cannot send colophon-scans events to $arn: is MINIO_NOTIFY_NATS_ENABLE_COLOPHON=on set for the minio service?"
+	log "colophon-scans sends its new objects to $arn"
+fi
 
 log "done"

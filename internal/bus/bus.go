@@ -138,6 +138,17 @@ func (b *Bus) EnsureTopology(ctx context.Context) error {
 			Duplicates: pipeline.DuplicateWindow,
 		},
 		recordLogConfig,
+		{
+			// MinIO publishes here (no Nats-Msg-Id: the ingest worker de-duplicates). Kept
+			// a week at most, so events published with no ingest worker running do not
+			// pile up for ever; they wait for one that long.
+			Name:       pipeline.StreamS3Events,
+			Subjects:   []string{pipeline.SubjectS3Events},
+			Retention:  jetstream.WorkQueuePolicy,
+			Storage:    jetstream.FileStorage,
+			Duplicates: pipeline.DuplicateWindow,
+			MaxAge:     7 * 24 * time.Hour,
+		},
 	}
 	for _, cfg := range streams {
 		if _, err := b.JS.CreateOrUpdateStream(ctx, cfg); err != nil {
@@ -147,6 +158,7 @@ func (b *Bus) EnsureTopology(ctx context.Context) error {
 	consumers := []struct{ stream, name string }{
 		{pipeline.StreamOCR, pipeline.ConsumerOCR},
 		{pipeline.StreamMetadata, pipeline.ConsumerMetadata},
+		{pipeline.StreamS3Events, pipeline.ConsumerIngest},
 	}
 	for _, c := range consumers {
 		_, err := b.JS.CreateOrUpdateConsumer(ctx, c.stream, jetstream.ConsumerConfig{
@@ -163,6 +175,7 @@ func (b *Bus) EnsureTopology(ctx context.Context) error {
 	kvs := []jetstream.KeyValueConfig{
 		{Bucket: pipeline.KVStatus, History: 1, Storage: jetstream.FileStorage},
 		{Bucket: pipeline.KVWorkers, History: 1, TTL: pipeline.WorkerTTL, Storage: jetstream.MemoryStorage},
+		{Bucket: pipeline.KVIngest, History: 1, Storage: jetstream.FileStorage},
 	}
 	for _, cfg := range kvs {
 		if _, err := b.JS.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
@@ -174,12 +187,12 @@ func (b *Bus) EnsureTopology(ctx context.Context) error {
 
 // CheckTopology returns an error naming the first stream or bucket that is missing.
 func (b *Bus) CheckTopology(ctx context.Context) error {
-	for _, s := range []string{pipeline.StreamOCR, pipeline.StreamMetadata, pipeline.StreamDead, pipeline.StreamRecords} {
+	for _, s := range []string{pipeline.StreamOCR, pipeline.StreamMetadata, pipeline.StreamDead, pipeline.StreamRecords, pipeline.StreamS3Events} {
 		if _, err := b.JS.Stream(ctx, s); err != nil {
 			return fmt.Errorf("stream %s: %w", s, err)
 		}
 	}
-	for _, kv := range []string{pipeline.KVStatus, pipeline.KVWorkers} {
+	for _, kv := range []string{pipeline.KVStatus, pipeline.KVWorkers, pipeline.KVIngest} {
 		if _, err := b.JS.KeyValue(ctx, kv); err != nil {
 			return fmt.Errorf("key-value bucket %s: %w", kv, err)
 		}

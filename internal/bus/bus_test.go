@@ -80,6 +80,8 @@ func TestCheckTopologyNamesWhatIsMissing(t *testing.T) {
 		{pipeline.StreamDead, func() error { return b.JS.DeleteStream(ctx, pipeline.StreamDead) }},
 		{pipeline.KVStatus, func() error { return b.JS.DeleteKeyValue(ctx, pipeline.KVStatus) }},
 		{pipeline.KVWorkers, func() error { return b.JS.DeleteKeyValue(ctx, pipeline.KVWorkers) }},
+		{pipeline.StreamS3Events, func() error { return b.JS.DeleteStream(ctx, pipeline.StreamS3Events) }},
+		{pipeline.KVIngest, func() error { return b.JS.DeleteKeyValue(ctx, pipeline.KVIngest) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,6 +115,7 @@ func TestTopologyConfig(t *testing.T) {
 		{pipeline.StreamOCR, []string{pipeline.SubjectOCR}, jetstream.WorkQueuePolicy},
 		{pipeline.StreamMetadata, []string{pipeline.SubjectMetadata}, jetstream.WorkQueuePolicy},
 		{pipeline.StreamDead, []string{pipeline.SubjectDead + ".>"}, jetstream.LimitsPolicy},
+		{pipeline.StreamS3Events, []string{pipeline.SubjectS3Events}, jetstream.WorkQueuePolicy},
 	}
 	for _, tt := range streams {
 		t.Run("stream "+tt.name, func(t *testing.T) {
@@ -139,6 +142,7 @@ func TestTopologyConfig(t *testing.T) {
 	consumers := []struct{ stream, name string }{
 		{pipeline.StreamOCR, pipeline.ConsumerOCR},
 		{pipeline.StreamMetadata, pipeline.ConsumerMetadata},
+		{pipeline.StreamS3Events, pipeline.ConsumerIngest},
 	}
 	for _, tt := range consumers {
 		t.Run("consumer "+tt.name, func(t *testing.T) {
@@ -162,6 +166,7 @@ func TestTopologyConfig(t *testing.T) {
 	}{
 		{pipeline.KVStatus, 1, 0},
 		{pipeline.KVWorkers, 1, pipeline.WorkerTTL},
+		{pipeline.KVIngest, 1, 0},
 	}
 	for _, tt := range kvs {
 		t.Run("kv "+tt.bucket, func(t *testing.T) {

@@ -47,6 +47,68 @@ func (s *Status) Document(ctx context.Context, doc string) (pipeline.DocumentSta
 	return d, nil
 }
 
+// DocumentRevision reads a document's entry with its revision in the bucket (0 with
+// ErrNoDocument when it has none): a later write changes the revision.
+func (s *Status) DocumentRevision(ctx context.Context, doc string) (pipeline.DocumentStatus, uint64, error) {
+	var d pipeline.DocumentStatus
+	e, err := s.kv.Get(ctx, doc)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return d, 0, fmt.Errorf("document %s: %w", doc, ErrNoDocument)
+	}
+	if err != nil {
+		return d, 0, fmt.Errorf("read status of %s: %w", doc, err)
+	}
+	if err := json.Unmarshal(e.Value(), &d); err != nil {
+		return d, 0, fmt.Errorf("decode status of %s: %w", doc, err)
+	}
+	return d, e.Revision(), nil
+}
+
+// UpdateDocument is UpdatePage for a document's entry: mutate sees the entry as read (zero
+// value with found=false when absent) and its revision, and the change is written only if
+// nobody wrote in between, else read and mutated again. Pages are numbered from the entry
+// (ingest appends pages), so two writers must never both take the same page count.
+// mutate returning ErrUnchanged writes nothing; UpdateDocument returns the entry as read.
+// It returns the entry and the revision written.
+func (s *Status) UpdateDocument(ctx context.Context, doc string, mutate func(d *pipeline.DocumentStatus, rev uint64, found bool) error) (pipeline.DocumentStatus, uint64, error) {
+	for attempt := 0; ; attempt++ {
+		d, rev, err := s.DocumentRevision(ctx, doc)
+		found := err == nil
+		if err != nil && !errors.Is(err, ErrNoDocument) {
+			return d, 0, err
+		}
+		before := d
+		if err := mutate(&d, rev, found); err != nil {
+			if errors.Is(err, ErrUnchanged) {
+				return before, rev, nil
+			}
+			return d, 0, err
+		}
+		d.Doc = doc
+		b, err := pipeline.Encode(d)
+		if err != nil {
+			return d, 0, err
+		}
+		var wrote uint64
+		if found {
+			wrote, err = s.kv.Update(ctx, doc, b, rev)
+		} else {
+			wrote, err = s.kv.Create(ctx, doc, b)
+		}
+		if err == nil {
+			return d, wrote, nil
+		}
+		if !isConflict(err) || attempt >= 50 {
+			return d, 0, fmt.Errorf("write status of %s: %w", doc, err)
+		}
+		select {
+		case <-ctx.Done():
+			return d, 0, fmt.Errorf("write status of %s: %w", doc, ctx.Err())
+		case <-time.After(time.Duration(attempt%10+1) * 5 * time.Millisecond):
+		}
+	}
+}
+
 // PutDocument writes a document's entry.
 func (s *Status) PutDocument(ctx context.Context, d pipeline.DocumentStatus) error {
 	b, err := pipeline.Encode(d)

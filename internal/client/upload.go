@@ -201,22 +201,23 @@ func planFiles(ctx context.Context, req UploadRequest) ([]fileplan, error) {
 	return out, nil
 }
 
-// putDocument writes the document's entry, or checks an existing one agrees.
+// putDocument writes the document's entry, or checks an existing one agrees. The write is
+// a compare-and-set: ingest appends pages to documents, and a plain write could undo its count.
 func (c *Client) putDocument(ctx context.Context, req UploadRequest, pages int) error {
-	d, err := c.status.Document(ctx, req.Doc)
-	switch {
-	case errors.Is(err, bus.ErrNoDocument):
-		d = pipeline.DocumentStatus{Doc: req.Doc, Source: req.Source, Date: req.Date, Created: time.Now().UTC()}
-	case err != nil:
-		return err
-	case d.Source != req.Source || d.Date != req.Date:
-		return fmt.Errorf("document %s exists with source %q and date %q; upload with the same, or use another --doc", req.Doc, d.Source, d.Date)
-	case pages <= d.Pages && slices.Equal(d.Languages, req.Languages):
-		return nil // an upload again of pages it already has
-	}
-	d.Pages = max(d.Pages, pages)
-	d.Languages = req.Languages
-	return c.status.PutDocument(ctx, d)
+	_, _, err := c.status.UpdateDocument(ctx, req.Doc, func(d *pipeline.DocumentStatus, _ uint64, found bool) error {
+		switch {
+		case !found:
+			*d = pipeline.DocumentStatus{Doc: req.Doc, Source: req.Source, Date: req.Date, Created: time.Now().UTC()}
+		case d.Source != req.Source || d.Date != req.Date:
+			return fmt.Errorf("document %s exists with source %q and date %q; upload with the same, or use another --doc", req.Doc, d.Source, d.Date)
+		case pages <= d.Pages && slices.Equal(d.Languages, req.Languages):
+			return bus.ErrUnchanged // an upload again of pages it already has
+		}
+		d.Pages = max(d.Pages, pages)
+		d.Languages = req.Languages
+		return nil
+	})
+	return err
 }
 
 // uploadFile uploads one file as pages first, first+1, ...: one page for an image, one for
@@ -224,18 +225,40 @@ func (c *Client) putDocument(ctx context.Context, req UploadRequest, pages int) 
 func (c *Client) uploadFile(ctx context.Context, req UploadRequest, first int, plan fileplan) ([]PageResult, error) {
 	path, name := plan.path, filepath.Base(plan.path)
 	if plan.refusal != "" {
-		pr, err := c.refusePage(ctx, req, first, path, plan.refusal)
-		return []PageResult{pr}, err
+		return c.QueueScanFile(ctx, req, first, ScanFile{Path: path, Name: name, Refusal: plan.refusal})
 	}
 	data, n, refusal, err := readScan(ctx, path, req.MaxFileBytes, req.MaxPixels)
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("page %d (%s): %w", first, path, err)
-	case refusal != "":
-		pr, err := c.refusePage(ctx, req, first, path, refusal)
-		return []PageResult{pr}, err
-	case n != plan.pages:
+	case refusal == "" && n != plan.pages:
 		return nil, fmt.Errorf("page %d (%s): the file changed during the upload (%d pages, then %d)", first, path, plan.pages, n)
+	}
+	return c.QueueScanFile(ctx, req, first, ScanFile{Path: path, Name: name, Data: data, Pages: n, Refusal: refusal})
+}
+
+// ScanFile is one file to become consecutive pages of a document.
+type ScanFile struct {
+	Path    string // where it came from, for results and errors: a local path, or an S3 key
+	Name    string // its name, recorded with each page
+	Data    []byte
+	Pages   int    // how many pages it holds (CheckScan)
+	Refusal string // why it is not a usable scan (CheckScan): it then stands for one failed page
+}
+
+// QueueScanFile stores f once, under the ScanKey of its first page, and queues its pages
+// first, first+1, … for OCR, each with its status entry, exactly as upload does (upload and
+// S3-native ingest both come here). A refused file fails page first with the reason.
+// req gives the document, source, date, languages and uploader, already validated.
+func (c *Client) QueueScanFile(ctx context.Context, req UploadRequest, first int, f ScanFile) ([]PageResult, error) {
+	path, name := f.Path, f.Name
+	if f.Refusal != "" {
+		pr, err := c.refusePage(ctx, req, first, path, name, f.Refusal)
+		return []PageResult{pr}, err
+	}
+	data, n := f.Data, f.Pages
+	if n < 1 || first < 1 || first+n-1 > pipeline.MaxPages {
+		return nil, fmt.Errorf("page %d (%s): %d pages from page %d: out of range 1..%d", first, path, n, first, pipeline.MaxPages)
 	}
 	info, _ := imageinfo.Inspect(data, imageinfo.Limits{MaxPixels: req.MaxPixels})
 	sum := objectstore.SHA256(data)
@@ -291,8 +314,7 @@ func (c *Client) uploadFile(ctx context.Context, req UploadRequest, first int, p
 }
 
 // refusePage records a file that is not a usable scan as a failed page, with the reason.
-func (c *Client) refusePage(ctx context.Context, req UploadRequest, page int, path, refusal string) (PageResult, error) {
-	name := filepath.Base(path)
+func (c *Client) refusePage(ctx context.Context, req UploadRequest, page int, path, name, refusal string) (PageResult, error) {
 	pr := PageResult{Page: page, File: path}
 	pr.State, pr.Error = pipeline.StateFailed, fmt.Sprintf("page %d (%s): %s", page, name, refusal)
 	_, err := c.status.UpdatePage(ctx, req.Doc, page, func(p *pipeline.PageStatus, found bool) error {
@@ -403,12 +425,22 @@ func readScan(ctx context.Context, path string, maxBytes, maxPixels int64) (data
 	if int64(len(data)) > maxBytes {
 		return nil, 0, fmt.Sprintf("file is over the %d-byte limit", maxBytes), nil
 	}
+	n, refusal, err := CheckScan(ctx, data, maxPixels)
+	if err != nil || refusal != "" {
+		return nil, 0, refusal, err
+	}
+	return data, n, "", nil
+}
+
+// CheckScan decides whether data is a scan Colophon can take and how many pages it holds.
+// A file that is not a usable scan gives a refusal reason; err is only for ctx ending.
+func CheckScan(ctx context.Context, data []byte, maxPixels int64) (pages int, refusal string, err error) {
 	n, _, err := imageinfo.Count(ctx, data, imageinfo.Limits{MaxPixels: maxPixels})
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, 0, "", ctx.Err()
+			return 0, "", ctx.Err()
 		}
-		return nil, 0, err.Error(), nil
+		return 0, err.Error(), nil
 	}
-	return data, n, "", nil
+	return n, "", nil
 }

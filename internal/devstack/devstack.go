@@ -26,6 +26,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nkeys"
+
+	"github.com/colophon-archive/colophon/pipeline"
 )
 
 // MinIOVersion is the pinned MinIO module version; MinIOInstallCommand is the
@@ -69,6 +72,18 @@ type Config struct {
 	// them (its --certs-dir) and Stack.S3Endpoint is https://, whatever S3Endpoint's scheme.
 	// The stack's own health probes trust public.crt and any CA under MinIOCertsDir/CAs.
 	MinIOCertsDir string
+
+	// The MinIO started publishes the scans bucket's events to the embedded NATS (its NATS
+	// notification target, S3-native ingest), signing in as NATS requires: with NATSUser/
+	// NATSPassword or NATSToken, or with an NKey of its own that the stack adds to NATSNKeys.
+	// With NATSTLS, MinIO trusts NATSCAFile for NATS's certificate and, when NATS asks for
+	// one, shows NATSClientCertFile/NATSClientKeyFile. MinIOEnv is added last to MinIO's
+	// environment, for what has no field here (e.g. MINIO_NOTIFY_NATS_USER_CREDENTIALS_COLOPHON
+	// with NATSServerOptions' operator mode).
+	NATSCAFile         string
+	NATSClientCertFile string
+	NATSClientKeyFile  string
+	MinIOEnv           []string
 }
 
 func (c Config) validateSecurity() error {
@@ -165,6 +180,21 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 	}
 
+	// MinIO signs in to NATS with an NKey of its own when NATS takes NKeys: the stack knows
+	// only the users' public keys.
+	var minioSeedFile string
+	if len(cfg.NATSNKeys) > 0 {
+		pub, seedFile, err := minioNKey(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("start devstack: %w", err)
+		}
+		cfg.NATSNKeys = append(slices.Clone(cfg.NATSNKeys), pub)
+		minioSeedFile = seedFile
+	}
+	if cfg.NATSTLS != nil && cfg.NATSCAFile == "" {
+		log.Warn("NATS requires TLS and NATSCAFile is not set: MinIO cannot verify NATS's certificate, and objects put straight into the scans bucket will not reach NATS")
+	}
+
 	ns, err := startNATS(ctx, log, cfg, natsHost, natsPort, natsDir)
 	if err != nil {
 		return nil, err
@@ -194,7 +224,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, fmt.Errorf("start minio at %s: the S3 endpoint is https but MinIOCertsDir is not set, and MinIO serves HTTPS only with a certificate", s3Addr)
 	}
 
-	mp, err := startMinIO(ctx, log, cfg, probe, st.S3Endpoint, minioDir, natsPort, s3Port)
+	notify := notifyEnv(cfg, natsHost, natsPort, filepath.Join(cfg.DataDir, "minio-events"), minioSeedFile)
+	mp, err := startMinIO(ctx, log, cfg, probe, st.S3Endpoint, minioDir, notify, natsPort, s3Port)
 	if err != nil {
 		st.shutdownNATS()
 		return nil, err
@@ -414,7 +445,7 @@ func minioHealthy(ctx context.Context, probeClient *http.Client, endpoint string
 
 // startMinIO starts the MinIO child serving endpoint and waits until it is healthy.
 // usedPorts are kept clear of MinIO's console port.
-func startMinIO(ctx context.Context, log *slog.Logger, cfg Config, probe *http.Client, endpoint, dataDir string, usedPorts ...int) (*minioProc, error) {
+func startMinIO(ctx context.Context, log *slog.Logger, cfg Config, probe *http.Client, endpoint, dataDir string, notify []string, usedPorts ...int) (*minioProc, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("start minio at %s: %w", endpoint, err)
@@ -454,6 +485,7 @@ func startMinIO(ctx context.Context, log *slog.Logger, cfg Config, probe *http.C
 		"MINIO_ROOT_PASSWORD="+cfg.SecretKey,
 		"MINIO_BROWSER=off",
 	)
+	cmd.Env = append(append(cmd.Env, notify...), cfg.MinIOEnv...)
 	cmd.Stdout = out
 	cmd.Stderr = out
 	// Setpgid: a terminal's Ctrl-C reaches only us, and Stop can signal the
@@ -507,6 +539,72 @@ func startMinIO(ctx context.Context, log *slog.Logger, cfg Config, probe *http.C
 		case <-tick.C:
 		}
 	}
+}
+
+// notifyEnv is MinIO's NATS notification target (ID pipeline.NotifyTargetID): the scans
+// bucket's events go to SubjectS3Events through JetStream. Events MinIO cannot deliver at
+// once (NATS down, the stream not made yet) wait in queueDir and are sent again, rather than
+// being lost.
+func notifyEnv(cfg Config, natsHost string, natsPort int, queueDir, seedFile string) []string {
+	host := natsHost
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1" // listening on every address: MinIO is on this machine
+	}
+	queueDir, _ = filepath.Abs(queueDir) // MinIO wants an absolute path
+	id := "_" + pipeline.NotifyTargetID
+	env := []string{
+		"MINIO_NOTIFY_NATS_ENABLE" + id + "=on",
+		"MINIO_NOTIFY_NATS_ADDRESS" + id + "=" + net.JoinHostPort(host, strconv.Itoa(natsPort)),
+		"MINIO_NOTIFY_NATS_SUBJECT" + id + "=" + pipeline.SubjectS3Events,
+		"MINIO_NOTIFY_NATS_JETSTREAM" + id + "=on",
+		"MINIO_NOTIFY_NATS_QUEUE_DIR" + id + "=" + queueDir,
+	}
+	switch {
+	case cfg.NATSUser != "":
+		env = append(env, "MINIO_NOTIFY_NATS_USERNAME"+id+"="+cfg.NATSUser, "MINIO_NOTIFY_NATS_PASSWORD"+id+"="+cfg.NATSPassword)
+	case cfg.NATSToken != "":
+		env = append(env, "MINIO_NOTIFY_NATS_TOKEN"+id+"="+cfg.NATSToken)
+	case seedFile != "":
+		env = append(env, "MINIO_NOTIFY_NATS_NKEY_SEED"+id+"="+seedFile)
+	}
+	if cfg.NATSTLS != nil {
+		env = append(env, "MINIO_NOTIFY_NATS_TLS"+id+"=on")
+		if cfg.NATSCAFile != "" {
+			env = append(env, "MINIO_NOTIFY_NATS_CERT_AUTHORITY"+id+"="+cfg.NATSCAFile)
+		}
+		if cfg.NATSClientCertFile != "" {
+			env = append(env, "MINIO_NOTIFY_NATS_CLIENT_CERT"+id+"="+cfg.NATSClientCertFile, "MINIO_NOTIFY_NATS_CLIENT_KEY"+id+"="+cfg.NATSClientKeyFile)
+		}
+	}
+	return env
+}
+
+// minioNKey makes (once) the NKey MinIO signs in to NATS with, its seed in a file under
+// dataDir only we can read, and returns its public key and the seed file.
+func minioNKey(dataDir string) (pub, seedFile string, err error) {
+	seedFile = filepath.Join(dataDir, "minio-nats.nk")
+	seed, err := os.ReadFile(seedFile)
+	if errors.Is(err, os.ErrNotExist) {
+		kp, kerr := nkeys.CreateUser()
+		if kerr != nil {
+			return "", "", fmt.Errorf("make MinIO's NATS NKey: %w", kerr)
+		}
+		if seed, err = kp.Seed(); err == nil {
+			err = os.WriteFile(seedFile, seed, 0o600)
+		}
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("MinIO's NATS NKey: %w", err)
+	}
+	kp, err := nkeys.FromSeed(seed)
+	if err != nil {
+		return "", "", fmt.Errorf("MinIO's NATS NKey in %s: %w", seedFile, err)
+	}
+	if pub, err = kp.PublicKey(); err != nil {
+		return "", "", fmt.Errorf("MinIO's NATS NKey: %w", err)
+	}
+	seedFile, _ = filepath.Abs(seedFile)
+	return pub, seedFile, nil
 }
 
 // signal sends sig to the MinIO process group.

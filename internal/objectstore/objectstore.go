@@ -229,7 +229,7 @@ func (s *Store) List(ctx context.Context, bucket, prefix string) ([]string, erro
 }
 
 func notFound(err error) error {
-	if minio.ToErrorResponse(err).Code == "NoSuchKey" {
+	if code := minio.ToErrorResponse(err).Code; code == "NoSuchKey" || code == "NoSuchVersion" {
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
 	return err
