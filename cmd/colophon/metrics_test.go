@@ -103,7 +103,7 @@ func TestMetricsAndHealth(t *testing.T) {
 		}
 	}
 	for addr, want := range map[string]string{
-		devAddr:  "nats: ok\ns3: ok\nconsumer ocr: ok\nconsumer metadata: ok\n",
+		devAddr:  "nats: ok\ns3: ok\nconsumer ocr: ok\nconsumer metadata: ok\nconsumer ingest: ok\n",
 		ocrAddr:  "nats: ok\ns3: ok\nconsumer ocr: ok\n",
 		metaAddr: "nats: ok\ns3: ok\nconsumer metadata: ok\n",
 	} {
