@@ -354,15 +354,7 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 		return err
 	}
 	if found {
-		obj, err := w.store.Get(ctx, pipeline.BucketProvenance, key)
-		if err != nil {
-			return fmt.Errorf("read provenance record %s, already in the record log: %w", key, err)
-		}
-		if got := objectstore.SHA256(obj.Data); got != logged.SHA256 {
-			return bus.Permanent(fmt.Errorf("provenance record %s does not match its record log entry: log has %s, store has %s", key, logged.SHA256, got))
-		}
-		log.Info("record already chained", "seq", logged.Seq)
-		return nil
+		return w.alreadyChained(ctx, key, logged, log)
 	}
 
 	for race := 1; ; race++ {
@@ -374,6 +366,11 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 		})
 		if err != nil {
 			return err
+		}
+		// Our own entry at the head: an append that got in although its answer was lost
+		// (a leader change) before the chain moved. Chaining the page again would double it.
+		if head.LogSeq != 0 && head.Entry.Page == rec.Page && head.Entry.Version == rec.Version {
+			return w.alreadyChained(ctx, key, head.Entry, log)
 		}
 		rec.Chain = &pipeline.Chain{Seq: head.Entry.Seq + 1}
 		if head.LogSeq != 0 {
@@ -415,6 +412,19 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 			return fmt.Errorf("append record %s: lost the race to the chain's head %d times", key, race)
 		}
 	}
+}
+
+// alreadyChained checks the stored record is the one the log's entry names.
+func (w *Worker) alreadyChained(ctx context.Context, key string, logged pipeline.RecordEntry, log *slog.Logger) error {
+	obj, err := w.store.Get(ctx, pipeline.BucketProvenance, key)
+	if err != nil {
+		return fmt.Errorf("read provenance record %s, already in the record log: %w", key, err)
+	}
+	if got := objectstore.SHA256(obj.Data); got != logged.SHA256 {
+		return bus.Permanent(fmt.Errorf("provenance record %s does not match its record log entry: log has %s, store has %s", key, logged.SHA256, got))
+	}
+	log.Info("record already chained", "seq", logged.Seq)
+	return nil
 }
 
 // reportComplete logs the document's completion when its last page is done.
