@@ -345,7 +345,7 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 		logged pipeline.RecordEntry
 		found  bool
 	)
-	err := bus.Retry(ctx, w.cfg.retry, log, "read record log", func(ctx context.Context) error {
+	err := bus.Retry(ctx, w.cfg.retry.ForNATS(), log, "read record log", func(ctx context.Context) error {
 		var err error
 		logged, found, err = w.bus.RecordEntry(ctx, rec.Doc, rec.Page, rec.Version)
 		return err
@@ -359,7 +359,7 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 
 	for race := 1; ; race++ {
 		var head bus.ChainHead
-		err := bus.Retry(ctx, w.cfg.retry, log, "read record chain", func(ctx context.Context) error {
+		err := bus.Retry(ctx, w.cfg.retry.ForNATS(), log, "read record chain", func(ctx context.Context) error {
 			var err error
 			head, err = w.bus.RecordHead(ctx, rec.Doc)
 			return err
@@ -396,7 +396,7 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 			RecordRef: pipeline.RecordRef{Page: rec.Page, Version: rec.Version, Key: key, SHA256: sum},
 			Doc:       rec.Doc, Seq: rec.Chain.Seq, Prev: rec.Chain.Prev, Created: rec.Created,
 		}
-		err = bus.Retry(ctx, w.cfg.retry, log, "append to record log", func(ctx context.Context) error {
+		err = bus.Retry(ctx, w.cfg.retry.ForNATS(), log, "append to record log", func(ctx context.Context) error {
 			err := w.bus.AppendRecord(ctx, entry, head)
 			if errors.Is(err, bus.ErrChainMoved) {
 				return bus.Permanent(err) // not for Retry: read the new head
