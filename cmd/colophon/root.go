@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,8 @@ const (
 	envS3Endpoint = "COLOPHON_S3_ENDPOINT"
 	envAccessKey  = "COLOPHON_S3_ACCESS_KEY"
 	envSecretKey  = "COLOPHON_S3_SECRET_KEY"
+	// envNATSReplicas: copies JetStream keeps of each stream and bucket; 3 on a cluster.
+	envNATSReplicas = "COLOPHON_NATS_REPLICAS"
 
 	defaultNATSURL    = "nats://127.0.0.1:4222"
 	defaultS3Endpoint = "http://127.0.0.1:9000"
@@ -54,7 +57,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 workers, and records each text's provenance so whoever retrieves it can verify it.
 
 Configuration comes from the environment:
-  COLOPHON_NATS_URL       NATS server (default ` + defaultNATSURL + `; tls:// for TLS)
+  COLOPHON_NATS_URL       NATS server (default ` + defaultNATSURL + `; tls:// for TLS), or a
+                          cluster's servers, comma-separated
+  COLOPHON_NATS_REPLICAS  copies of each JetStream stream and bucket (default 1; 3 on a cluster)
   COLOPHON_S3_ENDPOINT    S3 endpoint (default ` + defaultS3Endpoint + `; https:// for TLS)
   COLOPHON_S3_ACCESS_KEY  S3 access key
   COLOPHON_S3_SECRET_KEY  S3 secret key
@@ -142,6 +147,10 @@ type config struct {
 	AccessKey  string
 	SecretKey  string
 
+	// NATSReplicas: copies of each stream and bucket, from envNATSReplicas; 0 (a config
+	// built by hand, for the single embedded server of `dev`) is 1.
+	NATSReplicas int
+
 	S3Region string
 	S3CA     string // path
 
@@ -168,8 +177,8 @@ func (c config) String() string {
 		}
 		return "xxxxx"
 	}
-	return fmt.Sprintf("{NATSURL:%s S3Endpoint:%s AccessKey:%s SecretKey:%s NATSUser:%s NATSPassword:%s NATSToken:%s NATSNKey:%s NATSCreds:%s NATSCA:%s NATSCert:%s NATSKey:%s S3CA:%s S3Region:%s}",
-		bus.RedactURL(c.NATSURL), redactEndpoint(c.S3Endpoint), c.AccessKey, hidden(c.SecretKey), c.NATSUser, hidden(c.NATSPassword), hidden(c.NATSToken),
+	return fmt.Sprintf("{NATSURL:%s NATSReplicas:%d S3Endpoint:%s AccessKey:%s SecretKey:%s NATSUser:%s NATSPassword:%s NATSToken:%s NATSNKey:%s NATSCreds:%s NATSCA:%s NATSCert:%s NATSKey:%s S3CA:%s S3Region:%s}",
+		bus.RedactURL(c.NATSURL), c.NATSReplicas, redactEndpoint(c.S3Endpoint), c.AccessKey, hidden(c.SecretKey), c.NATSUser, hidden(c.NATSPassword), hidden(c.NATSToken),
 		c.NATSNKey, c.NATSCreds, c.NATSCA, c.NATSCert, c.NATSKey, c.S3CA, c.S3Region)
 }
 
@@ -197,10 +206,28 @@ func loadConfig() (config, error) {
 	if len(missing) > 0 {
 		return c, fmt.Errorf("%s not set: the S3 credentials (for the dev stack, see README: Configuration)", strings.Join(missing, " and "))
 	}
+	r, err := natsReplicas()
+	if err != nil {
+		return c, err
+	}
+	c.NATSReplicas = r
 	if err := c.readSecurity(); err != nil {
 		return c, err
 	}
 	return c, nil
+}
+
+// natsReplicas reads envNATSReplicas: 1 when unset.
+func natsReplicas() (int, error) {
+	v := os.Getenv(envNATSReplicas)
+	if v == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > bus.MaxReplicas {
+		return 0, fmt.Errorf("%s=%q: want a number from 1 to %d (3 on a NATS cluster)", envNATSReplicas, v, bus.MaxReplicas)
+	}
+	return n, nil
 }
 
 // readSecurity reads the NATS sign-in, TLS and S3 TLS settings from the environment and
@@ -426,7 +453,8 @@ func connect(ctx context.Context, g *globals, cfg config, name string, wait bool
 func tryConnect(ctx context.Context, g *globals, cfg config, name string, store *objectstore.Store, nopts []nats.Option) (*bus.Bus, error) {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	b, err := bus.Connect(cctx, cfg.NATSURL, bus.WithName(name), bus.WithLogger(g.log), bus.WithNATSOptions(nopts...))
+	b, err := bus.Connect(cctx, cfg.NATSURL, bus.WithName(name), bus.WithLogger(g.log), bus.WithNATSOptions(nopts...),
+		bus.WithReplicas(max(cfg.NATSReplicas, 1)))
 	if err != nil {
 		return nil, err
 	}

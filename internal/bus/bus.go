@@ -19,12 +19,15 @@ import (
 type Bus struct {
 	NC *nats.Conn
 	JS jetstream.JetStream
+
+	replicas int // of each stream and bucket EnsureTopology makes; see WithReplicas
 }
 
 type options struct {
-	name   string
-	logger *slog.Logger
-	nats   []nats.Option
+	name     string
+	logger   *slog.Logger
+	nats     []nats.Option
+	replicas int
 }
 
 // Option configures Connect.
@@ -36,6 +39,14 @@ func WithName(name string) Option { return func(o *options) { o.name = name } }
 // WithLogger receives connection events (disconnects, reconnects).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
+// MaxReplicas is the most copies JetStream keeps of a stream.
+const MaxReplicas = 5
+
+// WithReplicas sets how many copies of each stream and key-value bucket EnsureTopology
+// asks JetStream to keep: 1 (the default) on a single server, 3 on a cluster of three or
+// more, so a node can be lost with nothing lost. Consumers follow their stream.
+func WithReplicas(n int) Option { return func(o *options) { o.replicas = n } }
+
 // WithNATSOptions passes options through to nats.Connect: credentials (nats.UserInfo,
 // nats.Token, nats.NkeyOptionFromSeed, nats.UserCredentials) and TLS (nats.RootCAs,
 // nats.ClientCert). Credentials in the URL work too. Neither the URL's credentials nor
@@ -46,9 +57,12 @@ func WithNATSOptions(opts ...nats.Option) Option {
 
 // Connect dials url and keeps reconnecting for ever: a worker outlives a NATS restart.
 func Connect(ctx context.Context, url string, opts ...Option) (*Bus, error) {
-	o := options{name: "colophon", logger: slog.Default()}
+	o := options{name: "colophon", logger: slog.Default(), replicas: 1}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.replicas < 1 || o.replicas > MaxReplicas {
+		return nil, fmt.Errorf("replicas %d: want 1 to %d", o.replicas, MaxReplicas)
 	}
 	log := o.logger
 	nopts := []nats.Option{
@@ -99,7 +113,7 @@ func Connect(ctx context.Context, url string, opts ...Option) (*Bus, error) {
 		nc.Close()
 		return nil, fmt.Errorf("JetStream context: %w", err)
 	}
-	return &Bus{NC: nc, JS: js}, nil
+	return &Bus{NC: nc, JS: js, replicas: o.replicas}, nil
 }
 
 // Close drains nothing: callers stop their consumers first.
@@ -111,6 +125,10 @@ func (b *Bus) Close() {
 
 // EnsureTopology creates or updates the streams, consumers and key-value buckets of the
 // pipeline contract. Every process calls it at start, so any of them may be first.
+//
+// Each stream and bucket gets the Bus's replicas (WithReplicas), or keeps the replicas it
+// already has if that is more: a stream made with one copy is scaled up, but a one-off
+// command run without the setting never scales a cluster's streams down.
 func (b *Bus) EnsureTopology(ctx context.Context) error {
 	if err := checkServerVersion(b.NC.ConnectedServerVersion()); err != nil {
 		return err
@@ -151,8 +169,13 @@ func (b *Bus) EnsureTopology(ctx context.Context) error {
 		},
 	}
 	for _, cfg := range streams {
+		r, err := b.replicasFor(ctx, cfg.Name)
+		if err != nil {
+			return err
+		}
+		cfg.Replicas = r
 		if _, err := b.JS.CreateOrUpdateStream(ctx, cfg); err != nil {
-			return fmt.Errorf("ensure stream %s: %w", cfg.Name, err)
+			return fmt.Errorf("ensure stream %s (%d replicas): %w", cfg.Name, r, err)
 		}
 	}
 	consumers := []struct{ stream, name string }{
@@ -161,6 +184,7 @@ func (b *Bus) EnsureTopology(ctx context.Context) error {
 		{pipeline.StreamS3Events, pipeline.ConsumerIngest},
 	}
 	for _, c := range consumers {
+		// Replicas left 0: the consumer has its stream's, and follows it when it is scaled.
 		_, err := b.JS.CreateOrUpdateConsumer(ctx, c.stream, jetstream.ConsumerConfig{
 			Durable:       c.name,
 			AckPolicy:     jetstream.AckExplicitPolicy,
@@ -178,12 +202,32 @@ func (b *Bus) EnsureTopology(ctx context.Context) error {
 		{Bucket: pipeline.KVIngest, History: 1, Storage: jetstream.FileStorage},
 	}
 	for _, cfg := range kvs {
+		r, err := b.replicasFor(ctx, kvStream(cfg.Bucket))
+		if err != nil {
+			return err
+		}
+		cfg.Replicas = r
 		if _, err := b.JS.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
-			return fmt.Errorf("ensure key-value bucket %s: %w", cfg.Bucket, err)
+			return fmt.Errorf("ensure key-value bucket %s (%d replicas): %w", cfg.Bucket, r, err)
 		}
 	}
 	return nil
 }
+
+// replicasFor is the replicas stream should have: the Bus's, or its own if it has more.
+func (b *Bus) replicasFor(ctx context.Context, stream string) (int, error) {
+	s, err := b.JS.Stream(ctx, stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return b.replicas, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("ensure stream %s: %w", stream, err)
+	}
+	return max(b.replicas, s.CachedInfo().Config.Replicas), nil
+}
+
+// kvStream is the stream that holds a key-value bucket.
+func kvStream(bucket string) string { return "KV_" + bucket }
 
 // CheckTopology returns an error naming the first stream or bucket that is missing.
 func (b *Bus) CheckTopology(ctx context.Context) error {

@@ -31,9 +31,9 @@ func startBus(t *testing.T, ensure bool) *Bus {
 }
 
 // connect opens a Bus on url, closed when the test ends (before the stack stops).
-func connect(t *testing.T, url string) *Bus {
+func connect(t *testing.T, url string, opts ...Option) *Bus {
 	t.Helper()
-	b, err := Connect(testCtx(t), url, WithName(t.Name()), WithLogger(devstacktest.Logger(t)))
+	b, err := Connect(testCtx(t), url, append([]Option{WithName(t.Name()), WithLogger(devstacktest.Logger(t))}, opts...)...)
 	if err != nil {
 		t.Fatalf("Connect(%s): %v", url, err)
 	}

@@ -319,3 +319,14 @@ func TestPullIdleReturnsOnCancel(t *testing.T) {
 		t.Fatal("idle Pull did not return after its context was cancelled")
 	}
 }
+
+func TestRetryForNATS(t *testing.T) {
+	p := DefaultRetry.ForNATS()
+	if p.AttemptTimeout != NATSAttemptTimeout || p.Budget != DefaultRetry.Budget {
+		t.Errorf("DefaultRetry.ForNATS() = %+v, want the budget kept and attempts of %s", p, NATSAttemptTimeout)
+	}
+	short := RetryPolicy{Budget: time.Second, AttemptTimeout: time.Second}
+	if got := short.ForNATS(); got != short {
+		t.Errorf("%+v.ForNATS() = %+v, want it unchanged", short, got)
+	}
+}

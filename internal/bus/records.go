@@ -14,6 +14,10 @@ import (
 
 // recordLogConfig is the record log: kept for good, nothing deleted or purged through the
 // API, so it outlives any record rewritten or deleted in the object store.
+//
+// No direct gets: with them any replica answers a read, and a replica that has not yet
+// applied the last append gives a stale chain head. Reads go to the stream's leader, which
+// has applied every append it acknowledged.
 var recordLogConfig = jetstream.StreamConfig{
 	Name:        pipeline.StreamRecords,
 	Subjects:    []string{pipeline.SubjectRecords + ".>"},
@@ -22,7 +26,7 @@ var recordLogConfig = jetstream.StreamConfig{
 	Duplicates:  pipeline.DuplicateWindow,
 	DenyDelete:  true,
 	DenyPurge:   true,
-	AllowDirect: true,
+	AllowDirect: false,
 }
 
 // ErrChainMoved is an append that lost a race: another record of the document was appended
@@ -79,8 +83,11 @@ func (b *Bus) AppendRecord(ctx context.Context, e pipeline.RecordEntry, head Cha
 	_, err = b.JS.Publish(ctx, subject, data,
 		jetstream.WithMsgID(fmt.Sprintf("rec.%s.%04d.v%d.%s", e.Doc, e.Page, e.Version, e.SHA256)),
 		jetstream.WithExpectLastSequenceForSubject(head.LogSeq, pipeline.RecordsFilter(e.Doc)))
+	// A replicated stream also refuses an append while another one for the same chain is
+	// still being agreed on (JSErrCodeStreamWrongLastSequenceConstant): the chain moves.
 	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
 		return ErrChainMoved
 	}
 	if err != nil {

@@ -98,7 +98,14 @@ func TestRecordLog(t *testing.T) {
 // losers are told, and retry from the new head. The chain ends with every page once, in a
 // line.
 func TestRecordLogConcurrentAppends(t *testing.T) {
-	b := startBus(t, true)
+	checkConcurrentAppends(t, startBus(t, true))
+}
+
+// checkConcurrentAppends appends a record for each of 12 pages of one document at once,
+// each retrying from a new head when the chain moved, and checks the chain holds every
+// page once, in one line.
+func checkConcurrentAppends(t *testing.T, b *Bus) {
+	t.Helper()
 	ctx := testCtx(t)
 	const pages = 12
 	var wg sync.WaitGroup

@@ -22,6 +22,19 @@ type RetryPolicy struct {
 // DefaultRetry rides out a store or NATS outage of a couple of minutes inside one delivery.
 var DefaultRetry = RetryPolicy{Budget: 3 * time.Minute, AttemptTimeout: 30 * time.Second}
 
+// NATSAttemptTimeout bounds one NATS call in ForNATS: nats.go's own default for a
+// JetStream request.
+const NATSAttemptTimeout = 5 * time.Second
+
+// ForNATS is p for calls to NATS. A JetStream request is answered in milliseconds or not at
+// all: one that went to a server as it went away, or to a leader as it stepped down, is
+// lost, and only a new attempt gets an answer. Waiting out an attempt timeout sized for an
+// S3 upload would hold the page (and the metadata worker's queue) for half a minute.
+func (p RetryPolicy) ForNATS() RetryPolicy {
+	p.AttemptTimeout = min(p.AttemptTimeout, NATSAttemptTimeout)
+	return p
+}
+
 // Retry runs op until it succeeds, returns a Permanent error, the budget is spent or ctx
 // ends, waiting 1 s, 2 s, 4 s … (at most 15 s) between attempts. Each failed attempt is
 // logged with its number, so an outage shows in the logs as it happens.

@@ -370,7 +370,7 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 		logged pipeline.RecordEntry
 		found  bool
 	)
-	err := bus.Retry(ctx, w.cfg.retry, log, "read record log", func(ctx context.Context) error {
+	err := bus.Retry(ctx, w.cfg.retry.ForNATS(), log, "read record log", func(ctx context.Context) error {
 		var err error
 		logged, found, err = w.bus.RecordEntry(ctx, rec.Doc, rec.Page, rec.Version)
 		return err
@@ -379,27 +379,23 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 		return err
 	}
 	if found {
-		obj, err := w.store.Get(ctx, pipeline.BucketProvenance, key)
-		if err != nil {
-			return fmt.Errorf("read provenance record %s, already in the record log: %w", key, err)
-		}
-		w.cfg.metrics.BytesRead(len(obj.Data))
-		if got := objectstore.SHA256(obj.Data); got != logged.SHA256 {
-			return bus.Because(pipeline.ReasonRecord, bus.Permanent(fmt.Errorf("provenance record %s does not match its record log entry: log has %s, store has %s", key, logged.SHA256, got)))
-		}
-		log.Info("record already chained", "seq", logged.Seq)
-		return nil
+		return w.alreadyChained(ctx, key, logged, log)
 	}
 
 	for race := 1; ; race++ {
 		var head bus.ChainHead
-		err := bus.Retry(ctx, w.cfg.retry, log, "read record chain", func(ctx context.Context) error {
+		err := bus.Retry(ctx, w.cfg.retry.ForNATS(), log, "read record chain", func(ctx context.Context) error {
 			var err error
 			head, err = w.bus.RecordHead(ctx, rec.Doc)
 			return err
 		})
 		if err != nil {
 			return err
+		}
+		// Our own entry at the head: an append that got in although its answer was lost
+		// (a leader change) before the chain moved. Chaining the page again would double it.
+		if head.LogSeq != 0 && head.Entry.Page == rec.Page && head.Entry.Version == rec.Version {
+			return w.alreadyChained(ctx, key, head.Entry, log)
 		}
 		rec.Chain = &pipeline.Chain{Seq: head.Entry.Seq + 1}
 		if head.LogSeq != 0 {
@@ -426,7 +422,7 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 			RecordRef: pipeline.RecordRef{Page: rec.Page, Version: rec.Version, Key: key, SHA256: sum},
 			Doc:       rec.Doc, Seq: rec.Chain.Seq, Prev: rec.Chain.Prev, Created: rec.Created,
 		}
-		err = bus.Retry(ctx, w.cfg.retry, log, "append to record log", func(ctx context.Context) error {
+		err = bus.Retry(ctx, w.cfg.retry.ForNATS(), log, "append to record log", func(ctx context.Context) error {
 			err := w.bus.AppendRecord(ctx, entry, head)
 			if errors.Is(err, bus.ErrChainMoved) {
 				return bus.Permanent(err) // not for Retry: read the new head
@@ -442,6 +438,20 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 			return bus.Because(pipeline.ReasonRecord, fmt.Errorf("append record %s: lost the race to the chain's head %d times", key, race))
 		}
 	}
+}
+
+// alreadyChained checks the stored record is the one the log's entry names.
+func (w *Worker) alreadyChained(ctx context.Context, key string, logged pipeline.RecordEntry, log *slog.Logger) error {
+	obj, err := w.store.Get(ctx, pipeline.BucketProvenance, key)
+	if err != nil {
+		return fmt.Errorf("read provenance record %s, already in the record log: %w", key, err)
+	}
+	w.cfg.metrics.BytesRead(len(obj.Data))
+	if got := objectstore.SHA256(obj.Data); got != logged.SHA256 {
+		return bus.Because(pipeline.ReasonRecord, bus.Permanent(fmt.Errorf("provenance record %s does not match its record log entry: log has %s, store has %s", key, logged.SHA256, got)))
+	}
+	log.Info("record already chained", "seq", logged.Seq)
+	return nil
 }
 
 // reportComplete logs the document's completion when its last page is done.

@@ -416,14 +416,14 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 	if err != nil {
 		return info, err
 	}
-	err = bus.Retry(ctx, w.cfg.retry, log, "queue metadata job", func(ctx context.Context) error {
+	err = bus.Retry(ctx, w.cfg.retry.ForNATS(), log, "queue metadata job", func(ctx context.Context) error {
 		_, err := w.bus.Publish(ctx, pipeline.SubjectMetadata, data, mj.MsgID())
 		return err
 	})
 	if err != nil {
 		return info, err
 	}
-	err = bus.Retry(ctx, w.cfg.retry, log, "update status", func(ctx context.Context) error {
+	err = bus.Retry(ctx, w.cfg.retry.ForNATS(), log, "update status", func(ctx context.Context) error {
 		_, err := w.status.UpdatePage(ctx, job.Doc, job.Page, func(p *pipeline.PageStatus, _ bool) error {
 			if p.Version != job.Version || p.State != pipeline.StateOCR {
 				return bus.ErrUnchanged // the metadata worker was quicker
