@@ -221,34 +221,12 @@ func (s *Status) Pages(ctx context.Context, doc string) ([]pipeline.PageStatus, 
 
 // WatchPages calls fn with every change to a document's pages until ctx ends or fn returns false.
 func (s *Status) WatchPages(ctx context.Context, doc string, fn func(pipeline.PageStatus) bool) error {
-	w, err := s.kv.Watch(ctx, pipeline.StatusPagesFilter(doc))
-	if err != nil {
-		return fmt.Errorf("watch status of %s: %w", doc, err)
-	}
-	defer func() { _ = w.Stop() }()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case e, ok := <-w.Updates():
-			if !ok {
-				return fmt.Errorf("watch status of %s: watcher closed", doc)
-			}
-			if e == nil { // end of the initial values
-				continue
-			}
-			if e.Operation() != jetstream.KeyValuePut {
-				continue
-			}
-			var p pipeline.PageStatus
-			if err := json.Unmarshal(e.Value(), &p); err != nil {
-				continue
-			}
-			if !fn(p) {
-				return nil
-			}
+	return s.Watch(ctx, doc, func(c StatusChange) bool {
+		if c.Page == nil {
+			return true // the document's own entry, or the end of those already written
 		}
-	}
+		return fn(*c.Page)
+	})
 }
 
 // StatusChange is one entry of the status bucket as Watch gives it: a document's entry or a
