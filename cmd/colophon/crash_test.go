@@ -13,6 +13,25 @@ import (
 	"github.com/colophon-archive/colophon/pipeline"
 )
 
+// sampleWithTorn writes the bundled sample pages, and the second cut to a third of its bytes
+// (a torn scan, torn-scan.png), into a new directory.
+func sampleWithTorn(t *testing.T) (files []string, torn string) {
+	t.Helper()
+	pages, err := sample.Pages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if files, err = sample.WriteFiles(dir, pages); err != nil {
+		t.Fatal(err)
+	}
+	torn = filepath.Join(dir, "torn-scan.png")
+	if err := os.WriteFile(torn, pages[1].PNG[:len(pages[1].PNG)/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return files, torn
+}
+
 // samplePages writes n page images (the two bundled sample pages, alternately).
 func samplePages(t *testing.T, n int) []string {
 	t.Helper()

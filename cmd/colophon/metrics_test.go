@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/colophon-archive/colophon/internal/devstack/devstacktest"
 	"github.com/colophon-archive/colophon/internal/metrics"
-	"github.com/colophon-archive/colophon/internal/sample"
 	"github.com/colophon-archive/colophon/pipeline"
 )
 
@@ -112,19 +110,7 @@ func TestMetricsAndHealth(t *testing.T) {
 		}
 	}
 
-	pages, err := sample.Pages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	files, err := sample.WriteFiles(dir, pages)
-	if err != nil {
-		t.Fatal(err)
-	}
-	torn := filepath.Join(dir, "torn-scan.png")
-	if err := os.WriteFile(torn, pages[1].PNG[:len(pages[1].PNG)/3], 0o644); err != nil {
-		t.Fatal(err)
-	}
+	files, torn := sampleWithTorn(t)
 	if r := pe.colophon("upload", "--source", "box 4", "--doc", "counted", "--wait", files[0], files[1], torn); r.code != 1 {
 		t.Fatalf("upload --wait with a torn page: exit %d, want 1\n%s", r.code, r.stderr)
 	}

@@ -3,14 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/colophon-archive/colophon/internal/sample"
 )
 
 // watchRun is a `colophon watch` running beside the test, its output readable as it comes.
@@ -50,19 +46,7 @@ var logfmtLine = regexp.MustCompile(`^(\w+=("([^"\\]|\\.)*"|[^ "=]+)( |$))+$`)
 func TestWatchFollowsUpload(t *testing.T) {
 	e := newEnv(t)
 	e.startWorkers()
-	pages, err := sample.Pages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	files, err := sample.WriteFiles(dir, pages)
-	if err != nil {
-		t.Fatal(err)
-	}
-	torn := filepath.Join(dir, "torn-scan.png")
-	if err := os.WriteFile(torn, pages[1].PNG[:len(pages[1].PNG)/3], 0o644); err != nil {
-		t.Fatal(err)
-	}
+	files, torn := sampleWithTorn(t)
 
 	for _, tt := range []struct {
 		doc      string
