@@ -148,31 +148,7 @@ func TestReportText(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := sampleReport()
-			if tc.change != nil {
-				tc.change(r)
-			}
-			r.Finish()
-			var b strings.Builder
-			if err := r.WriteText(&b); err != nil {
-				t.Fatal(err)
-			}
-			// Column widths are tabwriter's business: compare with runs of spaces as one.
-			text := collapseSpaces(b.String())
-			rest := text
-			for _, w := range tc.want {
-				w = collapseSpaces(w)
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("%q missing (or out of order) in:\n%s", w, text)
-				}
-				rest = rest[i+len(w):]
-			}
-			for _, w := range tc.notWant {
-				if strings.Contains(text, w) {
-					t.Errorf("%q should not be in:\n%s", w, text)
-				}
-			}
+			r := checkReportText(t, tc.change, tc.want, tc.notWant)
 			// JSON never meets a NaN, whatever was missing.
 			if _, err := json.Marshal(r); err != nil {
 				t.Fatalf("JSON: %v", err)
@@ -212,4 +188,36 @@ func TestReportJSON(t *testing.T) {
 	if got := m["ocrmypdf"].(map[string]any)["status"]; got != "not installed" {
 		t.Errorf("ocrmypdf status = %v", got)
 	}
+}
+
+// checkReportText writes sampleReport, changed by change, as text and checks that want appears
+// in order and notWant not at all. Column widths are tabwriter's business: runs of spaces
+// compare as one.
+func checkReportText(t *testing.T, change func(*Report), want, notWant []string) *Report {
+	t.Helper()
+	r := sampleReport()
+	if change != nil {
+		change(r)
+	}
+	r.Finish()
+	var b strings.Builder
+	if err := r.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	text := collapseSpaces(b.String())
+	rest := text
+	for _, w := range want {
+		w = collapseSpaces(w)
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Fatalf("%q missing (or out of order) in:\n%s", w, text)
+		}
+		rest = rest[i+len(w):]
+	}
+	for _, w := range notWant {
+		if strings.Contains(text, w) {
+			t.Errorf("%q should not be in:\n%s", w, text)
+		}
+	}
+	return r
 }

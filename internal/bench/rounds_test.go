@@ -3,7 +3,6 @@ package bench
 import (
 	"encoding/json"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -254,32 +253,7 @@ func TestReportTextRounds(t *testing.T) {
 			want: []string{"CPU profile of the first round's pipeline run: bench.pprof"},
 		},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r := sampleReport()
-			if tc.change != nil {
-				tc.change(r)
-			}
-			r.Finish()
-			var b strings.Builder
-			if err := r.WriteText(&b); err != nil {
-				t.Fatal(err)
-			}
-			text := collapseSpaces(b.String())
-			rest := text
-			for _, w := range tc.want {
-				w = collapseSpaces(w)
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("%q missing (or out of order) in:\n%s", w, text)
-				}
-				rest = rest[i+len(w):]
-			}
-			for _, w := range tc.notWant {
-				if strings.Contains(text, w) {
-					t.Errorf("%q should not be in:\n%s", w, text)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkReportText(t, tc.change, tc.want, tc.notWant) })
 	}
 }
 
