@@ -124,10 +124,24 @@ type Step struct {
 
 // Orientation is how the scan lay and what was done about it.
 type Orientation struct {
-	Rotated    int     `json:"rotated_deg"` // clockwise rotation applied: 0, 90, 180 or 270
-	Confidence float64 `json:"confidence"`  // the detector's confidence in the page's orientation
+	Rotated int `json:"rotated_deg"` // clockwise rotation applied: 0, 90, 180 or 270
+	// Detector says what judged it: DetectorLetterShapes or DetectorOSD.
+	Detector   string  `json:"detector,omitempty"`
+	Confidence float64 `json:"confidence"` // the detector's confidence in the page's orientation
 	Script     string  `json:"script,omitempty"`
+	// UpConf and LeftConf are the letter-shape detector's two measures: upright (positive)
+	// or upside down (negative), and the same across the page for a page on its side.
+	UpConf   float64 `json:"up_conf,omitempty"`
+	LeftConf float64 `json:"left_conf,omitempty"`
 }
+
+// Orientation detectors.
+const (
+	// DetectorLetterShapes is Leptonica's count of ascenders and descenders (Latin script).
+	DetectorLetterShapes = "leptonica-letter-shapes"
+	// DetectorOSD is Tesseract's orientation and script detection (osd.traineddata).
+	DetectorOSD = "tesseract-osd"
+)
 
 // Attempt is one reading of a page.
 type Attempt struct {

@@ -9,7 +9,8 @@
 // analysis runs on a copy sampled down to about 75 dpi; only thresholding,
 // despeckling and rotation touch every pixel, which keeps an A4 page at
 // 300 dpi to some 60 ms, a twentieth of its recognition.
-// Orientation (pages upside down or sideways) is not handled here.
+// Clean does not turn pages; GuessOrientation says how a cleaned page lies
+// (upside down or on its side), and RotateOrth turns it.
 package preprocess
 
 import (

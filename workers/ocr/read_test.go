@@ -8,14 +8,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/colophon-archive/colophon/internal/preprocess"
 	"github.com/colophon-archive/colophon/internal/tesseract"
+	"github.com/colophon-archive/colophon/pipeline"
 )
 
 // scripted is a Recognizer that reads a page as well as its orientation and binarisation
-// deserve: confident only when the page has been turned by want, and the readings it was
-// asked for are kept.
+// deserve: confident only when the page has been turned upright, and the readings it was
+// asked for are kept. Its orientation detector is always right.
 type scripted struct {
-	upright   int     // the clockwise turn that makes the page upright
 	conf      float64 // confidence of a reading of the upright page
 	orientErr error
 	reads     []tesseract.Page
@@ -27,9 +28,20 @@ func (s *scripted) Models() ([]tesseract.Model, error) {
 	return []tesseract.Model{{Name: "eng.traineddata", SHA256: strings.Repeat("ab", 32), Bytes: 4}}, nil
 }
 func (s *scripted) Close() error { return nil }
-func (s *scripted) Orientation(_ context.Context, _ *image.Gray, _ int) (tesseract.Orientation, error) {
+func (s *scripted) Orientation(_ context.Context, img *image.Gray, _ int) (tesseract.Orientation, error) {
 	s.orients++
-	return tesseract.Orientation{Rotate: s.upright, Confidence: 12, Script: "Latin"}, s.orientErr
+	// The turn that brings the marked corner of the page as given to the top left.
+	w, h := img.Bounds().Dx(), img.Bounds().Dy()
+	rotate := 0
+	switch {
+	case img.Pix[(h-1)*img.Stride] == 1:
+		rotate = 90
+	case img.Pix[(h-1)*img.Stride+w-1] == 1:
+		rotate = 180
+	case img.Pix[w-1] == 1:
+		rotate = 270
+	}
+	return tesseract.Orientation{Rotate: rotate, Confidence: 12, Script: "Latin"}, s.orientErr
 }
 func (s *scripted) Read(_ context.Context, p tesseract.Page) (tesseract.Result, error) {
 	s.reads = append(s.reads, p)
@@ -58,41 +70,74 @@ func markedPage(w, h, upright int) *image.Gray {
 }
 
 func TestRead(t *testing.T) {
+	// What the letters' shapes say of a page (nil: no guess is made).
+	letters := func(rotate int, known bool) *preprocess.Orientation {
+		return &preprocess.Orientation{Rotate: rotate, Known: known, UpConf: 25}
+	}
 	tests := []struct {
 		name        string
 		w, h        int
 		upright     int
 		conf        float64
+		guess       *preprocess.Orientation
+		langs       []string
 		wantText    string
 		wantReads   int
 		wantOrients int
-		wantRotated int // -1: no orientation in the record
+		wantRotated int    // -1: no orientation in the record
+		wantBy      string // the detector recorded
 		wantConfigs []string
 	}{
-		{"upright page: one reading", 40, 60, 0, 95, "upright\n", 1, 0, -1, nil},
-		{"upside down: read, turned, read", 40, 60, 180, 95, "upright\n", 2, 1, 180,
+		{"upright page: one reading", 40, 60, 0, 95, nil, nil, "upright\n", 1, 0, -1, "", nil},
+		{"upside down: read, turned, read", 40, 60, 180, 95, nil, nil, "upright\n", 2, 1, 180, pipeline.DetectorOSD,
 			[]string{"binarize=sauvola psm=3", "rotate=180 binarize=sauvola psm=3"}},
-		{"on its side (landscape): turned first, read once", 60, 40, 270, 95, "upright\n", 1, 1, 270, nil},
-		{"upright but faint: read again with Otsu, better kept", 40, 60, 0, 60, "upright\n", 2, 1, 0,
+		{"on its side (landscape): turned first, read once", 60, 40, 270, 95, nil, nil, "upright\n", 1, 1, 270, pipeline.DetectorOSD, nil},
+		{"upright but faint: read again with Otsu, better kept", 40, 60, 0, 60, nil, nil, "upright\n", 2, 1, 0, pipeline.DetectorOSD,
 			[]string{"binarize=sauvola psm=3", "binarize=otsu psm=3"}},
+
+		{"letters say upright: one reading, no detector", 40, 60, 0, 95, letters(0, true), nil, "upright\n", 1, 0, 0, pipeline.DetectorLetterShapes, nil},
+		{"letters say upside down: turned first, read once", 40, 60, 180, 95, letters(180, true), nil, "upright\n", 1, 0, 180, pipeline.DetectorLetterShapes, nil},
+		{"letters say on its side (portrait): turned first, read once", 40, 60, 90, 95, letters(90, true), []string{"eng", "fra"}, "upright\n", 1, 0, 90, pipeline.DetectorLetterShapes, nil},
+		{"letters say upright, faint: Otsu next, no detector", 40, 60, 0, 60, letters(0, true), nil, "upright\n", 2, 0, 0, pipeline.DetectorLetterShapes,
+			[]string{"binarize=sauvola psm=3", "binarize=otsu psm=3"}},
+		{"letters unsure: as without them", 40, 60, 180, 95, letters(0, false), nil, "upright\n", 2, 1, 180, pipeline.DetectorOSD,
+			[]string{"binarize=sauvola psm=3", "rotate=180 binarize=sauvola psm=3"}},
+		{"letters turned it wrong: Tesseract's detector undoes it", 40, 60, 0, 95, letters(180, true), nil, "upright\n", 2, 1, 0, pipeline.DetectorOSD,
+			[]string{"rotate=180 binarize=sauvola psm=3", "binarize=sauvola psm=3"}},
+		{"another script: letters not asked", 40, 60, 180, 95, letters(0, true), []string{"rus"}, "upright\n", 2, 1, 180, pipeline.DetectorOSD,
+			[]string{"binarize=sauvola psm=3", "rotate=180 binarize=sauvola psm=3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &scripted{upright: tt.upright, conf: tt.conf}
+			rec := &scripted{conf: tt.conf}
 			w := &Worker{cfg: config{orient: true, retryBelow: DefaultRetryBelow, pageTimeout: DefaultPageTimeout}}
+			guesses := 0
+			if tt.guess != nil {
+				w.cfg.guess = func(*image.Gray, int) (preprocess.Orientation, error) {
+					guesses++
+					return *tt.guess, nil
+				}
+			}
+			langs := tt.langs
+			if langs == nil {
+				langs = []string{"eng"}
+			}
 			s := &slot{w: w, log: slog.New(slog.NewTextHandler(io.Discard, nil)), engine: rec}
-			r, err := s.readPage(context.Background(), s.log, tesseract.Page{Image: markedPage(tt.w, tt.h, tt.upright), DPI: 300, Number: 1, Langs: []string{"eng"}, Title: "t"})
+			r, err := s.readPage(context.Background(), s.log, tesseract.Page{Image: markedPage(tt.w, tt.h, tt.upright), DPI: 300, Number: 1, Langs: langs, Title: "t"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if r.res.Text != tt.wantText || len(rec.reads) != tt.wantReads || rec.orients != tt.wantOrients {
 				t.Errorf("text %q, %d readings, %d orientation looks; want %q, %d, %d", r.res.Text, len(rec.reads), rec.orients, tt.wantText, tt.wantReads, tt.wantOrients)
 			}
+			if tt.guess != nil && latinScript(langs) && guesses != 1 {
+				t.Errorf("letters looked at %d times, want once", guesses)
+			}
 			switch o := r.info.Orientation; {
 			case tt.wantRotated < 0 && o != nil:
 				t.Errorf("orientation %+v, want none", o)
-			case tt.wantRotated >= 0 && (o == nil || o.Rotated != tt.wantRotated):
-				t.Errorf("orientation %+v, want rotated %d", o, tt.wantRotated)
+			case tt.wantRotated >= 0 && (o == nil || o.Rotated != tt.wantRotated || o.Detector != tt.wantBy):
+				t.Errorf("orientation %+v, want rotated %d by %s", o, tt.wantRotated, tt.wantBy)
 			}
 			var configs []string
 			kept := 0

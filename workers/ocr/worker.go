@@ -103,9 +103,10 @@ type config struct {
 	pageTimeout time.Duration
 	retry       bus.RetryPolicy
 	newEngine   func() Recognizer
-	preprocess  bool    // clean scans before recognition
-	orient      bool    // detect orientation and turn pages upright
-	retryBelow  float64 // read again when mean confidence is under this; 0: never
+	preprocess  bool                                                   // clean scans before recognition
+	orient      bool                                                   // detect orientation and turn pages upright
+	guess       func(*image.Gray, int) (preprocess.Orientation, error) // the letter-shape orientation guess
+	retryBelow  float64                                                // read again when mean confidence is under this; 0: never
 	metrics     Metrics
 }
 
@@ -175,6 +176,7 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 		newEngine:   func() Recognizer { return tesseract.New("eng") },
 		preprocess:  true,
 		orient:      true,
+		guess:       preprocess.GuessOrientation,
 		retryBelow:  DefaultRetryBelow,
 	}
 	for _, o := range opts {
