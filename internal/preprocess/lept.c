@@ -408,12 +408,12 @@ done:
     return ret;
 }
 
-// cp_orient guesses how a page of text lies from the shapes of its letters
+// cp_orient measures how a page of text lies from the shapes of its letters
 // (Leptonica's ascender and descender count, on and across the page): src is
-// grey, ink below 128. Pages finer than 400 dpi are reduced by two first; the
+// grey, ink below 128, reduced by two halving steps first (0 or more). The
 // counting is tuned for 150 to 300 dpi. Returns 0 and Leptonica's two
 // confidences, or 1.
-int cp_orient(const l_uint8 *src, l_int32 w, l_int32 h, l_int32 stride, l_int32 dpi,
+int cp_orient(const l_uint8 *src, l_int32 w, l_int32 h, l_int32 stride, l_int32 halvings,
               l_float32 *pupconf, l_float32 *pleftconf) {
     PIX *g = cp_pix_from_gray(src, w, h, stride);
     if (!g)
@@ -422,7 +422,7 @@ int cp_orient(const l_uint8 *src, l_int32 w, l_int32 h, l_int32 stride, l_int32 
     pixDestroy(&g);
     if (!b)
         return 1;
-    if (dpi > 400) {
+    for (l_int32 i = 0; i < halvings; i++) {
         PIX *r = pixReduceRankBinaryCascade(b, 1, 0, 0, 0);
         pixDestroy(&b);
         if (!r)

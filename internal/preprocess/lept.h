@@ -22,7 +22,7 @@ int cp_find_skew(PIX *pixb, l_int32 redsweep, l_int32 redsearch, l_float32 range
 int cp_impulses(PIX *pixs, PIX *pixth, l_float32 *pfrac);
 PIX *cp_despeckle(PIX *pixb, l_int32 maxsize, l_int32 minarea, l_int32 reach,
                   l_int32 *premoved);
-int cp_orient(const l_uint8 *src, l_int32 w, l_int32 h, l_int32 stride, l_int32 dpi,
+int cp_orient(const l_uint8 *src, l_int32 w, l_int32 h, l_int32 stride, l_int32 halvings,
               l_float32 *pupconf, l_float32 *pleftconf);
 
 #endif
