@@ -57,12 +57,14 @@ const (
 type Binarization string
 
 const (
-	// Sauvola thresholds each pixel against the mean and spread of its
-	// neighbourhood: robust to uneven ink and stains. The default.
-	Sauvola Binarization = "sauvola"
-	// Otsu uses one threshold for the whole (background-normalised) page:
-	// a second opinion when Sauvola breaks thin or faint strokes.
+	// Otsu uses one threshold for the whole page, once its background has
+	// been flattened: it keeps thin and faint strokes (blurred or speckled
+	// type) that local thresholds break. The default.
 	Otsu Binarization = "otsu"
+	// Sauvola thresholds each pixel against the mean and spread of its
+	// neighbourhood: a second opinion for ink whose darkness varies across
+	// the page more than background flattening evens out.
+	Sauvola Binarization = "sauvola"
 	// NoBinarization leaves the page grey (and so also skips despeckle).
 	NoBinarization Binarization = "none"
 )
@@ -75,7 +77,7 @@ type config struct {
 	skip         map[string]bool
 }
 
-// WithBinarization chooses the binarisation; the default is Sauvola.
+// WithBinarization chooses the binarisation; the default is Otsu.
 func WithBinarization(b Binarization) Option {
 	return func(c *config) { c.binarization = b }
 }
@@ -93,7 +95,7 @@ func Without(steps ...string) Option {
 var stepNames = []string{StepBorder, StepNormalize, StepBinarize, StepDespeckle, StepDeskew}
 
 func newConfig(opts []Option) (*config, error) {
-	c := &config{binarization: Sauvola, skip: map[string]bool{}}
+	c := &config{binarization: Otsu, skip: map[string]bool{}}
 	for _, o := range opts {
 		if o != nil {
 			o(c)

@@ -125,12 +125,12 @@ func TestCleanOptions(t *testing.T) {
 		binary bool
 		method string
 	}{
-		{"default", nil, []string{StepBorder, StepNormalize, StepBinarize, StepDespeckle, StepDeskew}, true, "sauvola"},
-		{"otsu", []Option{WithBinarization(Otsu)}, []string{StepBorder, StepNormalize, StepBinarize, StepDespeckle, StepDeskew}, true, "otsu"},
+		{"default", nil, []string{StepBorder, StepNormalize, StepBinarize, StepDespeckle, StepDeskew}, true, "otsu"},
+		{"sauvola", []Option{WithBinarization(Sauvola)}, []string{StepBorder, StepNormalize, StepBinarize, StepDespeckle, StepDeskew}, true, "sauvola"},
 		{"grey", []Option{WithBinarization(NoBinarization)}, []string{StepBorder, StepNormalize, StepDeskew}, false, ""},
 		{"no binarize step", []Option{Without(StepBinarize)}, []string{StepBorder, StepNormalize, StepDeskew}, false, ""},
-		{"without border and deskew", []Option{Without(StepBorder, StepDeskew)}, []string{StepNormalize, StepBinarize, StepDespeckle}, true, "sauvola"},
-		{"without all but binarize", []Option{Without(StepBorder, StepNormalize, StepDeskew, StepDespeckle)}, []string{StepBinarize}, true, "sauvola"},
+		{"without border and deskew", []Option{Without(StepBorder, StepDeskew)}, []string{StepNormalize, StepBinarize, StepDespeckle}, true, "otsu"},
+		{"without all but binarize", []Option{Without(StepBorder, StepNormalize, StepDeskew, StepDespeckle)}, []string{StepBinarize}, true, "otsu"},
 		{"nothing at all", []Option{WithBinarization(NoBinarization), Without(StepBorder, StepNormalize, StepDeskew)}, nil, false, ""},
 	}
 	for _, c := range cases {

@@ -43,12 +43,16 @@ func (c readConfig) String() string {
 	return fmt.Sprintf("binarize=%s psm=%d", c.binarization, c.psm)
 }
 
-// The first reading, and the second for a page the first was unsure of: one global
-// threshold for the whole (background-normalised) page, which keeps thin and faint strokes
-// Sauvola's local thresholds can break.
+// The first reading: one global (Otsu) threshold for the page, once its background has been
+// flattened, which keeps the thin and faint strokes of blurred or speckled type that
+// Sauvola's local thresholds break. The second, for a page the first was unsure of:
+// Sauvola's local thresholds, for ink whose darkness varies across the page more than the
+// background flattening evens out. Over the fidelity benchmark's degraded pages and the
+// corpus (rotations aside), Otsu first made 644 character errors in 47,398, Sauvola 741;
+// on speckled pages 0.026-0.046 against 0.048-0.060 (plain Tesseract 0.10-0.11).
 var (
-	firstRead  = readConfig{preprocess.Sauvola, tesseract.PSMAuto}
-	secondRead = readConfig{preprocess.Otsu, tesseract.PSMAuto}
+	firstRead  = readConfig{preprocess.Otsu, tesseract.PSMAuto}
+	secondRead = readConfig{preprocess.Sauvola, tesseract.PSMAuto}
 )
 
 // reading is the kept reading of a page and how it was made.

@@ -90,22 +90,22 @@ func TestRead(t *testing.T) {
 	}{
 		{"upright page: one reading", 40, 60, 0, 95, nil, nil, "upright\n", 1, 0, -1, "", nil},
 		{"upside down: read, turned, read", 40, 60, 180, 95, nil, nil, "upright\n", 2, 1, 180, pipeline.DetectorOSD,
-			[]string{"binarize=sauvola psm=3", "rotate=180 binarize=sauvola psm=3"}},
+			[]string{"binarize=otsu psm=3", "rotate=180 binarize=otsu psm=3"}},
 		{"on its side (landscape): turned first, read once", 60, 40, 270, 95, nil, nil, "upright\n", 1, 1, 270, pipeline.DetectorOSD, nil},
-		{"upright but faint: read again with Otsu, better kept", 40, 60, 0, 60, nil, nil, "upright\n", 2, 1, 0, pipeline.DetectorOSD,
-			[]string{"binarize=sauvola psm=3", "binarize=otsu psm=3"}},
+		{"upright but faint: read again with Sauvola, better kept", 40, 60, 0, 60, nil, nil, "upright\n", 2, 1, 0, pipeline.DetectorOSD,
+			[]string{"binarize=otsu psm=3", "binarize=sauvola psm=3"}},
 
 		{"letters say upright: one reading, no detector", 40, 60, 0, 95, letters(0, true), nil, "upright\n", 1, 0, 0, pipeline.DetectorLetterShapes, nil},
 		{"letters say upside down: turned first, read once", 40, 60, 180, 95, letters(180, true), nil, "upright\n", 1, 0, 180, pipeline.DetectorLetterShapes, nil},
 		{"letters say on its side (portrait): turned first, read once", 40, 60, 90, 95, letters(90, true), []string{"eng", "fra"}, "upright\n", 1, 0, 90, pipeline.DetectorLetterShapes, nil},
-		{"letters say upright, faint: Otsu next, no detector", 40, 60, 0, 60, letters(0, true), nil, "upright\n", 2, 0, 0, pipeline.DetectorLetterShapes,
-			[]string{"binarize=sauvola psm=3", "binarize=otsu psm=3"}},
+		{"letters say upright, faint: Sauvola next, no detector", 40, 60, 0, 60, letters(0, true), nil, "upright\n", 2, 0, 0, pipeline.DetectorLetterShapes,
+			[]string{"binarize=otsu psm=3", "binarize=sauvola psm=3"}},
 		{"letters unsure: as without them", 40, 60, 180, 95, letters(0, false), nil, "upright\n", 2, 1, 180, pipeline.DetectorOSD,
-			[]string{"binarize=sauvola psm=3", "rotate=180 binarize=sauvola psm=3"}},
+			[]string{"binarize=otsu psm=3", "rotate=180 binarize=otsu psm=3"}},
 		{"letters turned it wrong: Tesseract's detector undoes it", 40, 60, 0, 95, letters(180, true), nil, "upright\n", 2, 1, 0, pipeline.DetectorOSD,
-			[]string{"rotate=180 binarize=sauvola psm=3", "binarize=sauvola psm=3"}},
+			[]string{"rotate=180 binarize=otsu psm=3", "binarize=otsu psm=3"}},
 		{"another script: letters not asked", 40, 60, 180, 95, letters(0, true), []string{"rus"}, "upright\n", 2, 1, 180, pipeline.DetectorOSD,
-			[]string{"binarize=sauvola psm=3", "rotate=180 binarize=sauvola psm=3"}},
+			[]string{"binarize=otsu psm=3", "rotate=180 binarize=otsu psm=3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
