@@ -10,6 +10,7 @@ import "C"
 import (
 	"cmp"
 	"errors"
+	"time"
 	"unsafe"
 )
 
@@ -35,6 +36,47 @@ func (e *Engine) readWithTesseractRenderers(p Page) (res Result, hocr, alto stri
 		})
 	})
 	return res, hocr, alto, err
+}
+
+// outputCosts is the thread CPU a page of making outputs from one recognition.
+type outputCosts struct {
+	text     time.Duration // the engine's walk, text only
+	ours     time.Duration // the engine's walk with its hOCR and ALTO writers
+	tessHOCR time.Duration // Tesseract's hOCR renderer
+	tessALTO time.Duration // Tesseract's ALTO renderer
+}
+
+// measureOutputs recognises p once and then makes its outputs rounds times over each way,
+// on the engine's thread, free of the noise of recognition.
+func (e *Engine) measureOutputs(p Page, rounds int) (c outputCosts, err error) {
+	if err := e.Load(); err != nil {
+		return c, err
+	}
+	e.do(func() {
+		err = e.withRecognized(p, func() {
+			text, all := p, p
+			text.HOCR, text.ALTO = false, false
+			all.HOCR, all.ALTO = true, true
+			for range rounds {
+				t0 := threadCPU()
+				_ = e.outputs(text)
+				t1 := threadCPU()
+				_ = e.outputs(all)
+				t2 := threadCPU()
+				h := C.TessBaseAPIGetHOCRText(e.api, 0)
+				t3 := threadCPU()
+				a := C.TessBaseAPIGetAltoText(e.api, 0)
+				t4 := threadCPU()
+				C.TessDeleteText(h)
+				C.TessDeleteText(a)
+				c.text, c.ours, c.tessHOCR, c.tessALTO = c.text+t1-t0, c.ours+t2-t1, c.tessHOCR+t3-t2, c.tessALTO+t4-t3
+			}
+		})
+	})
+	if n := time.Duration(rounds); n > 0 {
+		c = outputCosts{c.text / n, c.ours / n, c.tessHOCR / n, c.tessALTO / n}
+	}
+	return c, err
 }
 
 // withRecognized recognises p and calls f while Tesseract holds the results; on the
