@@ -675,11 +675,13 @@ func readPage(api *C.TessBaseAPI, width, height int) page {
 		if t := C.TessResultIteratorGetUTF8Text(it, C.RIL_WORD); t != nil {
 			w := word{text: C.GoString(t), conf: float64(C.TessResultIteratorConfidence(it, C.RIL_WORD))}
 			C.TessDeleteText(t)
-			// A new block opens a paragraph and a line too, whatever the iterator says, so
-			// that the markup always nests.
-			newBlock := len(pg.words) == 0 || C.TessPageIteratorIsAtBeginningOf(pit, C.RIL_BLOCK) != 0
-			newPar := newBlock || C.TessPageIteratorIsAtBeginningOf(pit, C.RIL_PARA) != 0
-			newLine := newPar || C.TessPageIteratorIsAtBeginningOf(pit, C.RIL_TEXTLINE) != 0
+			// The iterator finds where a line begins by working out the line's reading order
+			// afresh, a third of the walk's time: paragraphs and blocks begin only where lines
+			// do, so it is asked about them only there. The first word opens all three.
+			first := len(pg.words) == 0
+			newLine := first || C.TessPageIteratorIsAtBeginningOf(pit, C.RIL_TEXTLINE) != 0
+			newPar := first || newLine && C.TessPageIteratorIsAtBeginningOf(pit, C.RIL_PARA) != 0
+			newBlock := first || newPar && C.TessPageIteratorIsAtBeginningOf(pit, C.RIL_BLOCK) != 0
 			lang := C.TessResultIteratorWordRecognitionLanguage(it)
 			if newBlock {
 				blockN, parN, lineN = blockN+1, 0, 0
