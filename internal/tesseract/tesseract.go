@@ -296,9 +296,9 @@ func (e *Engine) Recognize(img *image.Gray, dpi int, langs []string) (Result, er
 	return e.Read(context.Background(), Page{Image: img, DPI: dpi, Langs: langs})
 }
 
-// Read recognises a page once, and takes text, confidences, layout, hOCR and the PDF's
-// text layer all from that one pass. When ctx ends during recognition, Tesseract stops at
-// the next word and Read returns ctx's error.
+// Read recognises a page once, and takes text, confidences, layout, hOCR, ALTO and the
+// PDF's text layer all from that one pass. When ctx ends during recognition, Tesseract
+// stops at the next word and Read returns ctx's error.
 func (e *Engine) Read(ctx context.Context, p Page) (Result, error) {
 	img := p.Image
 	if img == nil || img.Bounds().Empty() {
@@ -362,42 +362,13 @@ func (e *Engine) read(p Page, psm PageSegMode, flag *C.int, pdfDir string) (Resu
 		return Result{}, err
 	}
 	defer C.pixDestroy(&pix)
-	C.TessBaseAPISetPageSegMode(e.api, C.TessPageSegMode(psm))
-	C.TessBaseAPISetImage2(e.api, pix) // Tesseract takes a copy of its own
-	// Without this Tesseract assumes 70 dpi for an image with no resolution and misjudges
-	// text size; the caller knows better (header, or a sane default).
-	C.TessBaseAPISetSourceResolution(e.api, C.int(p.DPI))
 	// Free the page image and recognition results once read: between pages the engine
 	// holds only its model.
 	defer C.TessBaseAPIClear(e.api)
-
-	monitor := C.TessMonitorCreate()
-	defer C.TessMonitorDelete(monitor)
-	C.colophon_set_cancel(monitor, flag)
-	if C.TessBaseAPIRecognize(e.api, monitor) != 0 || *flag != 0 {
-		return Result{}, errors.New("tesseract could not read the page")
+	if err := e.recognize(pix, p.DPI, psm, flag); err != nil {
+		return Result{}, err
 	}
-	res := assemble(readWords(e.api))
-	if p.HOCR {
-		// Reads the results already there: no second recognition.
-		t := C.TessBaseAPIGetHOCRText(e.api, C.int(max(p.Number, 1)-1))
-		if t == nil {
-			return Result{}, errors.New("tesseract produced no hOCR")
-		}
-		res.HOCR = hocrDocument(C.GoString(t))
-		C.TessDeleteText(t)
-	}
-	if p.ALTO {
-		t := C.TessBaseAPIGetAltoText(e.api, C.int(max(p.Number, 1)-1))
-		if t == nil {
-			return Result{}, errors.New("tesseract produced no ALTO")
-		}
-		// Tesseract numbers ALTO ids from 0 on every page; the page's number in front keeps
-		// them unique when a document's pages are joined.
-		page := strings.ReplaceAll(C.GoString(t), ` ID="`, fmt.Sprintf(` ID="p%d_`, max(p.Number, 1)))
-		res.ALTO = altoDocument(page, p.Title)
-		C.TessDeleteText(t)
-	}
+	res := e.outputs(p)
 	if p.PDF {
 		if res.PDF, err = e.renderPDF(pix, p.Image, p.Title, pdfDir); err != nil {
 			return Result{}, err
@@ -409,6 +380,40 @@ func (e *Engine) read(p Page, psm PageSegMode, flag *C.int, pdfDir string) (Resu
 		}
 	}
 	return res, nil
+}
+
+// recognize reads the page in pix. Tesseract holds the results until TessBaseAPIClear.
+func (e *Engine) recognize(pix *C.PIX, dpi int, psm PageSegMode, flag *C.int) error {
+	C.TessBaseAPISetPageSegMode(e.api, C.TessPageSegMode(psm))
+	C.TessBaseAPISetImage2(e.api, pix) // Tesseract takes a copy of its own
+	// Without this Tesseract assumes 70 dpi for an image with no resolution and misjudges
+	// text size; the caller knows better (header, or a sane default).
+	C.TessBaseAPISetSourceResolution(e.api, C.int(dpi))
+	monitor := C.TessMonitorCreate()
+	defer C.TessMonitorDelete(monitor)
+	C.colophon_set_cancel(monitor, flag)
+	if C.TessBaseAPIRecognize(e.api, monitor) != 0 || *flag != 0 {
+		return errors.New("tesseract could not read the page")
+	}
+	return nil
+}
+
+// outputs is the text of the page just recognised, and its hOCR and ALTO when p asks for
+// them, all from one walk over Tesseract's results: no second recognition, and none of
+// Tesseract's own renderers, which would walk the page again each (see outputs.go).
+func (e *Engine) outputs(p Page) Result {
+	b := p.Image.Bounds()
+	pg := readPage(e.api, b.Dx(), b.Dy())
+	pg.dpi = p.DPI
+	res := assemble(pg.words)
+	n := max(p.Number, 1)
+	if p.HOCR {
+		res.HOCR = hocrDocument(hocrPage(&pg, n, p.Title))
+	}
+	if p.ALTO {
+		res.ALTO = altoDocument(altoPage(&pg, n), p.Title)
+	}
+	return res
 }
 
 // toPix copies img into a new Leptonica image at dpi; the caller destroys it.
@@ -503,10 +508,11 @@ func bilevel(img *image.Gray) bool {
 	return true
 }
 
-// altoDocument wraps Tesseract's ALTO for one page in the document Tesseract's own ALTO
-// renderer writes around it.
-func altoDocument(page, title string) []byte {
-	var b strings.Builder
+// altoDocument wraps one page's ALTO in the document Tesseract's own ALTO renderer writes
+// around it.
+func altoDocument(page []byte, title string) []byte {
+	var b bytes.Buffer
+	b.Grow(len(page) + 1024)
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
 <alto xmlns="http://www.loc.gov/standards/alto/ns-v3#" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.loc.gov/standards/alto/ns-v3# http://www.loc.gov/alto/v3/alto-3-0.xsd">
 	<Description>
@@ -526,15 +532,16 @@ func altoDocument(page, title string) []byte {
 	</Description>
 	<Layout>
 `)
-	b.WriteString(page)
+	b.Write(page)
 	b.WriteString("\t</Layout>\n</alto>\n")
-	return []byte(b.String())
+	return b.Bytes()
 }
 
-// hocrDocument wraps Tesseract's hOCR for one page in the document head Tesseract's own
-// hOCR renderer writes.
-func hocrDocument(page string) []byte {
-	var b strings.Builder
+// hocrDocument wraps one page's hOCR in the document head Tesseract's own hOCR renderer
+// writes.
+func hocrDocument(page []byte) []byte {
+	var b bytes.Buffer
+	b.Grow(len(page) + 1024)
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
     "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
@@ -547,9 +554,9 @@ func hocrDocument(page string) []byte {
  </head>
  <body>
 `)
-	b.WriteString(page)
+	b.Write(page)
 	b.WriteString(" </body>\n</html>\n")
-	return []byte(b.String())
+	return b.Bytes()
 }
 
 // Orientation is how a page lies.
@@ -649,46 +656,107 @@ func (e *Engine) loadOSD() error {
 	return nil
 }
 
-// word is one recognised word and where it sits in the layout.
-type word struct {
-	text string
-	conf float64
-	// Ordinals of its block on the page, its paragraph in the block, its line in the paragraph.
-	block, par, line int
-}
-
-// readWords walks the recognised page word by word, as Tesseract's own TSV output does.
-// Every string and the iterator are freed here.
-func readWords(api *C.TessBaseAPI) []word {
+// readPage walks the recognised page word by word, as Tesseract's own TSV output does, and
+// takes the text, confidences and layout (boxes of blocks, paragraphs, lines and words,
+// line baselines) that text, hOCR and ALTO are made from: one walk for all three. Every
+// string and the iterator are freed here.
+func readPage(api *C.TessBaseAPI, width, height int) page {
+	pg := page{width: width, height: height}
 	it := C.TessBaseAPIGetIterator(api)
 	if it == nil {
-		return nil
+		return pg
 	}
 	defer C.TessResultIteratorDelete(it)
-	pit := C.TessResultIteratorGetPageIteratorConst(it)
-	var out []word
-	var block, par, line int
+	pit := C.TessResultIteratorGetPageIterator(it)
+	var blockN, parN, lineN int
+	var parLang *C.char // the current paragraph's language: Tesseract's own string, not freed
 	for {
 		// Nil where the iterator is on no word, e.g. an image block.
 		if t := C.TessResultIteratorGetUTF8Text(it, C.RIL_WORD); t != nil {
 			w := word{text: C.GoString(t), conf: float64(C.TessResultIteratorConfidence(it, C.RIL_WORD))}
 			C.TessDeleteText(t)
-			if C.TessPageIteratorIsAtBeginningOf(pit, C.RIL_BLOCK) != 0 {
-				block, par, line = block+1, 0, 0
+			// The iterator finds where a line begins by working out the line's reading order
+			// afresh, a third of the walk's time: paragraphs and blocks begin only where lines
+			// do, so it is asked about them only there. The first word opens all three.
+			first := len(pg.words) == 0
+			newLine := first || C.TessPageIteratorIsAtBeginningOf(pit, C.RIL_TEXTLINE) != 0
+			newPar := first || newLine && C.TessPageIteratorIsAtBeginningOf(pit, C.RIL_PARA) != 0
+			newBlock := first || newPar && C.TessPageIteratorIsAtBeginningOf(pit, C.RIL_BLOCK) != 0
+			lang := C.TessResultIteratorWordRecognitionLanguage(it)
+			if newBlock {
+				blockN, parN, lineN = blockN+1, 0, 0
+				pg.blocks = append(pg.blocks, block{box: boundingBox(pit, C.RIL_BLOCK), lineClass: lineClass(C.TessPageIteratorBlockType(pit))})
 			}
-			if C.TessPageIteratorIsAtBeginningOf(pit, C.RIL_PARA) != 0 {
-				par, line = par+1, 0
+			if newPar {
+				parN, lineN = parN+1, 0
+				parLang = lang
+				p := par{box: boundingBox(pit, C.RIL_PARA)}
+				if lang != nil {
+					p.lang = C.GoString(lang)
+				}
+				pg.pars = append(pg.pars, p)
 			}
-			if C.TessPageIteratorIsAtBeginningOf(pit, C.RIL_TEXTLINE) != 0 {
-				line++
+			if newLine {
+				lineN++
+				pg.lines = append(pg.lines, readLine(pit))
 			}
-			w.block, w.par, w.line = block, par, line
-			out = append(out, w)
+			w.block, w.par, w.line = blockN, parN, lineN
+			w.box = boundingBox(pit, C.RIL_WORD)
+			// Languages are Tesseract's strings, one per loaded model: the same pointer is
+			// the same language, and only another is worth a copy.
+			if lang != nil && lang != parLang {
+				if l := C.GoString(lang); l != pg.pars[len(pg.pars)-1].lang {
+					w.lang = l
+				}
+			}
+			pg.words = append(pg.words, w)
 		}
 		if C.TessResultIteratorNext(it, C.RIL_WORD) == 0 {
-			return out
+			return pg
 		}
 	}
+}
+
+// boundingBox is the box of the iterator's element at level; zero when it has none.
+func boundingBox(pit *C.TessPageIterator, level C.TessPageIteratorLevel) box {
+	var l, t, r, b C.int
+	if C.TessPageIteratorBoundingBox(pit, level, &l, &t, &r, &b) == 0 {
+		return box{}
+	}
+	return box{int(l), int(t), int(r), int(b)}
+}
+
+// readLine is the iterator's text line: its box, and its baseline if it is upright or else
+// its angle, as Tesseract's hOCR renderer takes them.
+func readLine(pit *C.TessPageIterator) line {
+	ln := line{box: boundingBox(pit, C.RIL_TEXTLINE)}
+	var o C.TessOrientation
+	var dir C.TessWritingDirection
+	var order C.TessTextlineOrder
+	var deskew C.float
+	C.TessPageIteratorOrientation(pit, &o, &dir, &order, &deskew)
+	if o != C.ORIENTATION_PAGE_UP {
+		ln.textangle = 360 - int(o)*90
+		return ln
+	}
+	var x1, y1, x2, y2 C.int
+	if C.TessPageIteratorBaseline(pit, C.RIL_TEXTLINE, &x1, &y1, &x2, &y2) != 0 {
+		ln.baseline, ln.ok = [4]int{int(x1), int(y1), int(x2), int(y2)}, true
+	}
+	return ln
+}
+
+// lineClass is the hOCR class Tesseract gives the lines of a block of type t.
+func lineClass(t C.TessPolyBlockType) string {
+	switch t {
+	case C.PT_HEADING_TEXT:
+		return "ocr_header"
+	case C.PT_PULLOUT_TEXT:
+		return "ocr_textfloat"
+	case C.PT_CAPTION_TEXT:
+		return "ocr_caption"
+	}
+	return "ocr_line"
 }
 
 // assemble lays words out as Tesseract's own text output does: words on a line joined by
