@@ -237,5 +237,9 @@ func TestBenchFidelitySmoke(t *testing.T) {
 		if p.Chars == 0 || p.Tesseract.Seconds <= 0 || p.Pipeline.Seconds <= 0 || p.Tesseract.Error != "" || p.Pipeline.Error != "" {
 			t.Errorf("page %s: %+v", p.Name, p)
 		}
+		// The OCR worker's time on the page, from its record, is part of the pipeline's.
+		if e := p.Pipeline.EngineSeconds; e <= 0 || e >= p.Pipeline.Seconds {
+			t.Errorf("page %s: pipeline engine seconds %.3f, want in (0, %.3f)", p.Name, e, p.Pipeline.Seconds)
+		}
 	}
 }

@@ -507,21 +507,21 @@ func runFidelityBench(ctx context.Context, g, workerG *globals, o benchOptions, 
 	defer b.Close()
 	run := "fid-" + time.Now().UTC().Format("20060102-150405")
 	// Each page is a document of its own, uploaded from a file named as the page is.
-	read := func(ctx context.Context, p bench.FidelityPage) (string, error) {
+	read := func(ctx context.Context, p bench.FidelityPage) (string, float64, error) {
 		dir, err := os.MkdirTemp(work, "page-")
 		if err != nil {
-			return "", err
+			return "", 0, err
 		}
 		defer os.RemoveAll(dir)
 		path := filepath.Join(dir, p.FileName)
 		if err := os.WriteFile(path, p.File, 0o644); err != nil {
-			return "", err
+			return "", 0, err
 		}
 		r, err := bench.RunDocument(ctx, c, run+"-"+docSafe(p.Set+"-"+p.Name), "colophon bench --fidelity", []string{path})
 		if err != nil {
-			return "", err
+			return "", 0, err
 		}
-		return string(r.Pages[0].Text), nil
+		return string(r.Pages[0].Text), r.RecognitionSeconds, nil
 	}
 	if err := os.MkdirAll(filepath.Join(work, "files"), 0o755); err != nil {
 		return err

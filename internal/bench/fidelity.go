@@ -222,8 +222,10 @@ func eurotextPage(p FidelityPage) (FidelityPage, bool) {
 }
 
 // Reader reads one page the pipeline's way (upload, OCR worker, verified get) and returns
-// its text. RunFidelity calls it from as many goroutines at once as it has jobs.
-type Reader func(ctx context.Context, p FidelityPage) (text string, err error)
+// its text, and the seconds the OCR worker spent on the page's image (cleanup,
+// orientation, every reading and its outputs), as its record says; 0 when unknown.
+// RunFidelity calls it from as many goroutines at once as it has jobs.
+type Reader func(ctx context.Context, p FidelityPage) (text string, engineSeconds float64, err error)
 
 // FidelityOptions configure RunFidelity; zero fields take the defaults.
 type FidelityOptions struct {
@@ -245,8 +247,11 @@ type FidelityReading struct {
 	// load, recognition), or the Reader call.
 	Seconds    float64 `json:"seconds"`
 	CPUSeconds float64 `json:"cpu_seconds,omitempty"` // tesseract's user + system time
-	Error      string  `json:"error,omitempty"`       // a failed reading counts as empty text
-	Text       string  `json:"-"`
+	// EngineSeconds is, for the pipeline, the OCR worker's time on the page's image (its
+	// record's duration): Seconds less the upload, queues, storage and verified get.
+	EngineSeconds float64 `json:"engine_seconds,omitempty"`
+	Error         string  `json:"error,omitempty"` // a failed reading counts as empty text
+	Text          string  `json:"-"`
 }
 
 // FidelityPageResult is both readings of one page.
@@ -273,7 +278,9 @@ type FidelitySum struct {
 	// CPUSeconds is the user + system time of tesseract's processes (0 for the pipeline,
 	// whose Reader cannot tell): unlike wall time, it hardly grows on a shared machine.
 	CPUSeconds float64 `json:"cpu_seconds"`
-	Failed     int     `json:"failed"`
+	// EngineSeconds is the pipeline's OCR worker time on the pages (0 for tesseract).
+	EngineSeconds float64 `json:"engine_seconds,omitempty"`
+	Failed        int     `json:"failed"`
 }
 
 // FidelityTotals compares the contenders over a group of pages.
@@ -456,8 +463,8 @@ func readTesseract(ctx context.Context, bin, path string, env []string) Fidelity
 
 func readPipeline(ctx context.Context, read Reader, p FidelityPage) FidelityReading {
 	start := time.Now()
-	text, err := read(ctx, p)
-	r := FidelityReading{Seconds: time.Since(start).Seconds(), Text: text}
+	text, engine, err := read(ctx, p)
+	r := FidelityReading{Seconds: time.Since(start).Seconds(), EngineSeconds: engine, Text: text}
 	if err != nil {
 		r.Text, r.Error = "", err.Error()
 	}
@@ -485,6 +492,7 @@ func (r *FidelityReport) totals(name string, keep func(FidelityPageResult) bool)
 			s.sum.Edits += s.rd.Edits
 			s.sum.Seconds += s.rd.Seconds
 			s.sum.CPUSeconds += s.rd.CPUSeconds
+			s.sum.EngineSeconds += s.rd.EngineSeconds
 			if s.rd.Error != "" {
 				s.sum.Failed++
 			}
@@ -610,7 +618,8 @@ func (r FidelityReport) Write(w io.Writer) error {
 		"each job reads a page with both, one after the other (which goes first alternates), so both see the same load\n" +
 		"CER: edit distance to the ground truth over its characters, after whitespace is folded and line-end hyphens joined;\n" +
 		"  a set's CER is micro-averaged (all its edits over all its characters); \"mean page CER\" is the macro average\n" +
-		"seconds: wall time of each reading (for tesseract the whole process, model load included), added up over a set\n\n")
+		"seconds: wall time of each reading (for tesseract the whole process, model load included), added up over a set;\n" +
+		"  p. engine: of the pipeline's, the OCR worker's time on the page's image (cleanup, orientation, readings, outputs)\n\n")
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "set\tpage\tchars\tCER tesseract\tCER pipeline\ts tesseract\ts pipeline\t")
@@ -640,12 +649,12 @@ func (r FidelityReport) Write(w io.Writer) error {
 	group := func(title string, ts []FidelityTotals) error {
 		fmt.Fprintf(&b, "\n%s\n", title)
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "\tpages\tchars\tCER tesseract\tCER pipeline\tratio\tmean page CER t.\tp.\ts tesseract\ts pipeline\tratio\ts/page t.\tp.\tt. CPU s/page\t")
+		fmt.Fprintln(tw, "\tpages\tchars\tCER tesseract\tCER pipeline\tratio\tmean page CER t.\tp.\ts tesseract\ts pipeline\tratio\ts p. engine\ts/page t.\tp.\tt. CPU s/page\t")
 		for _, t := range ts {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%s\t%.2f\t%.2f\t%.2f\t\n", t.Name, t.Pages, t.Chars,
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%s\t%.1f\t%.2f\t%.2f\t%.2f\t\n", t.Name, t.Pages, t.Chars,
 				cerFmt(t.Tesseract.CER), cerFmt(t.Pipeline.CER), ratioFmt(t.CERRatio),
 				cerFmt(t.Tesseract.MeanPageCER), cerFmt(t.Pipeline.MeanPageCER),
-				t.Tesseract.Seconds, t.Pipeline.Seconds, ratioFmt(t.SecondsRatio), t.Tesseract.SecondsPerPage, t.Pipeline.SecondsPerPage,
+				t.Tesseract.Seconds, t.Pipeline.Seconds, ratioFmt(t.SecondsRatio), t.Pipeline.EngineSeconds, t.Tesseract.SecondsPerPage, t.Pipeline.SecondsPerPage,
 				perPage(t.Tesseract.CPUSeconds, t.Pages))
 		}
 		return tw.Flush()

@@ -140,9 +140,9 @@ func TestRunFidelity(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	perfect := func(ctx context.Context, p FidelityPage) (string, error) {
+	perfect := func(ctx context.Context, p FidelityPage) (string, float64, error) {
 		time.Sleep(10 * time.Millisecond)
-		return p.Truth, nil
+		return p.Truth, 0.004, nil
 	}
 	rep, err := RunFidelity(ctx, pages, perfect, FidelityOptions{Jobs: 2, Smoke: true, Command: "colophon bench --fidelity --smoke"})
 	if err != nil {
@@ -155,7 +155,7 @@ func TestRunFidelity(t *testing.T) {
 		if p.Name != pages[i].Name || p.Chars != len([]rune(textmetrics.Normalize(pages[i].Truth))) {
 			t.Errorf("page %d: %+v", i, p)
 		}
-		if p.Pipeline.CER != 0 || p.Pipeline.Edits != 0 || p.Pipeline.Seconds < 0.01 || p.Pipeline.Error != "" {
+		if p.Pipeline.CER != 0 || p.Pipeline.Edits != 0 || p.Pipeline.Seconds < 0.01 || p.Pipeline.EngineSeconds != 0.004 || p.Pipeline.Error != "" {
 			t.Errorf("%s: pipeline %+v", p.Name, p.Pipeline)
 		}
 		tr := p.Tesseract
@@ -169,6 +169,9 @@ func TestRunFidelity(t *testing.T) {
 		t.Errorf("tesseract on the clean page: CER %.4f", c)
 	}
 	checkTotals(t, rep)
+	if got := rep.Sets[0].Pipeline.EngineSeconds + rep.Sets[1].Pipeline.EngineSeconds; !near(got, 0.008) || rep.Sets[0].Tesseract.EngineSeconds != 0 {
+		t.Errorf("engine seconds over the sets: pipeline %.4f, want 0.008; tesseract %.4f, want 0", got, rep.Sets[0].Tesseract.EngineSeconds)
+	}
 	if len(rep.Sets) != 2 || rep.Sets[0].Name != SetClean || rep.Sets[1].Name != SetDegraded || rep.Real.Pages != 0 {
 		t.Errorf("sets %+v, real %+v", rep.Sets, rep.Real)
 	}
@@ -196,7 +199,7 @@ func TestRunFidelity(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"colophon bench --fidelity", "note-clean", "note-rot90", "micro", "MET", "not measured",
-		"smoke run", "no real pages", "rot90: turned 90 deg counter-clockwise"} {
+		"smoke run", "no real pages", "rot90: turned 90 deg counter-clockwise", "s p. engine"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
@@ -216,11 +219,11 @@ func TestRunFidelityFailures(t *testing.T) {
 	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	failClean := func(ctx context.Context, p FidelityPage) (string, error) {
+	failClean := func(ctx context.Context, p FidelityPage) (string, float64, error) {
 		if p.Degradation == "clean" {
-			return "", errors.New("worker refused the page")
+			return "", 0, errors.New("worker refused the page")
 		}
-		return p.Truth, nil
+		return p.Truth, 0.5, nil
 	}
 	rep, err := RunFidelity(context.Background(), pages, failClean, FidelityOptions{Jobs: 1, Tesseract: bin, Dir: t.TempDir()})
 	if !errors.Is(err, ErrFidelityFailed) || !strings.Contains(err.Error(), "2, first") {
