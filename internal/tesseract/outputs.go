@@ -95,8 +95,8 @@ func hocrPage(pg *page, number int, image string) []byte {
 	nb, np, nl := 0, 0, 0 // elements opened so far
 	var bl block
 	for i, w := range pg.words {
-		opens := i == 0 || w.block != pg.words[i-1].block
-		if opens {
+		at := edgesAt(pg.words, i)
+		if at.openBlock {
 			bl = elem(pg.blocks, nb)
 			nb++
 			b = append(b, "   <div class='ocr_carea' id='block_"...)
@@ -105,8 +105,7 @@ func hocrPage(pg *page, number int, image string) []byte {
 			b = appendTitleBox(b, bl.box)
 			b = append(b, "\">"...)
 		}
-		opens = opens || w.par != pg.words[i-1].par
-		if opens {
+		if at.openPar {
 			pa := elem(pg.pars, np)
 			np++
 			b = append(b, "\n    <p class='ocr_par' id='par_"...)
@@ -120,8 +119,7 @@ func hocrPage(pg *page, number int, image string) []byte {
 			b = appendTitleBox(b, pa.box)
 			b = append(b, "\">"...)
 		}
-		opens = opens || w.line != pg.words[i-1].line
-		if opens {
+		if at.openLine {
 			ln := elem(pg.lines, nl)
 			nl++
 			class := bl.lineClass
@@ -154,24 +152,39 @@ func hocrPage(pg *page, number int, image string) []byte {
 		b = appendEscaped(b, w.text)
 		b = append(b, "</span>"...)
 
-		last := i == len(pg.words)-1
-		next := word{}
-		if !last {
-			next = pg.words[i+1]
-		}
-		endBlock := last || next.block != w.block
-		endPar := endBlock || next.par != w.par
-		if endPar || next.line != w.line {
+		if at.closeLine {
 			b = append(b, "\n     </span>"...)
 		}
-		if endPar {
+		if at.closePar {
 			b = append(b, "\n    </p>\n"...)
 		}
-		if endBlock {
+		if at.closeBlock {
 			b = append(b, "   </div>\n"...)
 		}
 	}
 	return append(b, "  </div>\n"...)
+}
+
+// edges says which layout elements a word opens before it and closes after it: a word
+// whose block, paragraph or line differs from its neighbour's starts or ends one, and a
+// larger element starts or ends the smaller ones within it.
+type edges struct {
+	openBlock, openPar, openLine    bool
+	closeLine, closePar, closeBlock bool
+}
+
+// edgesAt is the edges of words[i].
+func edgesAt(words []word, i int) edges {
+	w := words[i]
+	var e edges
+	e.openBlock = i == 0 || w.block != words[i-1].block
+	e.openPar = e.openBlock || w.par != words[i-1].par
+	e.openLine = e.openPar || w.line != words[i-1].line
+	last := i == len(words)-1
+	e.closeBlock = last || words[i+1].block != w.block
+	e.closePar = e.closeBlock || words[i+1].par != w.par
+	e.closeLine = e.closePar || words[i+1].line != w.line
+	return e
 }
 
 // elem is s[i], or the zero value past its end: a page whose words open more elements
@@ -269,31 +282,17 @@ func altoPage(pg *page, number int) []byte {
 
 	nb, np, nl := 0, 0, 0 // elements opened so far
 	for i, w := range pg.words {
-		opens := i == 0 || w.block != pg.words[i-1].block
-		if opens {
-			bl := elem(pg.blocks, nb)
-			b = append(b, "\t\t\t\t<ComposedBlock ID=\""...)
-			b = appendALTOID(b, prefix, "cblock_", nb)
-			b = appendALTOBox(b, bl.box)
-			b = append(b, ">\n"...)
+		at := edgesAt(pg.words, i)
+		if at.openBlock {
+			b = appendALTOOpen(b, "\t\t\t\t<ComposedBlock", prefix, "cblock_", nb, elem(pg.blocks, nb).box)
 			nb++
 		}
-		opens = opens || w.par != pg.words[i-1].par
-		if opens {
-			pa := elem(pg.pars, np)
-			b = append(b, "\t\t\t\t\t<TextBlock ID=\""...)
-			b = appendALTOID(b, prefix, "block_", np)
-			b = appendALTOBox(b, pa.box)
-			b = append(b, ">\n"...)
+		if at.openPar {
+			b = appendALTOOpen(b, "\t\t\t\t\t<TextBlock", prefix, "block_", np, elem(pg.pars, np).box)
 			np++
 		}
-		opens = opens || w.line != pg.words[i-1].line
-		if opens {
-			ln := elem(pg.lines, nl)
-			b = append(b, "\t\t\t\t\t\t<TextLine ID=\""...)
-			b = appendALTOID(b, prefix, "line_", nl)
-			b = appendALTOBox(b, ln.box)
-			b = append(b, ">\n"...)
+		if at.openLine {
+			b = appendALTOOpen(b, "\t\t\t\t\t\t<TextLine", prefix, "line_", nl, elem(pg.lines, nl).box)
 			nl++
 		}
 
@@ -306,17 +305,11 @@ func altoPage(pg *page, number int) []byte {
 		b = appendEscaped(b, w.text)
 		b = append(b, "\"/>"...)
 
-		last := i == len(pg.words)-1
-		next := word{}
-		if !last {
-			next = pg.words[i+1]
-		}
-		endBlock := last || next.block != w.block
-		endPar := endBlock || next.par != w.par
-		if endPar || next.line != w.line {
+		if at.closeLine {
 			b = append(b, "\n\t\t\t\t\t\t</TextLine>\n"...)
 		} else {
 			// The space between this word and the next, on this word's top line.
+			next := pg.words[i+1]
 			b = append(b, "<SP WIDTH=\""...)
 			b = strconv.AppendInt(b, int64(next.box.left-w.box.right), 10)
 			b = append(b, "\" VPOS=\""...)
@@ -325,14 +318,24 @@ func altoPage(pg *page, number int) []byte {
 			b = strconv.AppendInt(b, int64(w.box.right), 10)
 			b = append(b, "\"/>\n"...)
 		}
-		if endPar {
+		if at.closePar {
 			b = append(b, "\t\t\t\t\t</TextBlock>\n"...)
 		}
-		if endBlock {
+		if at.closeBlock {
 			b = append(b, "\t\t\t\t</ComposedBlock>\n"...)
 		}
 	}
 	return append(b, "\t\t\t</PrintSpace>\n\t\t</Page>\n"...)
+}
+
+// appendALTOOpen opens an element that holds others (tag is its indent and name) with its
+// id and box.
+func appendALTOOpen(b []byte, tag, prefix, kind string, n int, r box) []byte {
+	b = append(b, tag...)
+	b = append(b, " ID=\""...)
+	b = appendALTOID(b, prefix, kind, n)
+	b = appendALTOBox(b, r)
+	return append(b, ">\n"...)
 }
 
 func appendALTOID(b []byte, prefix, kind string, n int) []byte {

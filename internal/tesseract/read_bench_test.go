@@ -2,6 +2,7 @@ package tesseract
 
 import (
 	"context"
+	"image"
 	"testing"
 	"time"
 
@@ -14,12 +15,7 @@ import (
 // each per iteration, and each reports its mean (text-cpu-ms, hocr-cpu-ms, ...): "text" is
 // the baseline they are read against.
 func BenchmarkReadOutputs(b *testing.B) {
-	img, dpi, _ := samplePage(b)
-	// Cleaned as the OCR worker cleans it: binarised, so the PDF holds it as CCITT G4.
-	img, _, err := preprocess.Clean(img, dpi)
-	if err != nil {
-		b.Fatal(err)
-	}
+	img, dpi := cleanedSample(b)
 	e := New("eng")
 	defer e.Close()
 	if err := e.Load(); err != nil {
@@ -57,11 +53,7 @@ func BenchmarkReadOutputs(b *testing.B) {
 // writers) against Tesseract's own hOCR and ALTO renderers, 10 times each: the engine
 // thread's CPU a page, without recognition's noise in the figures.
 func BenchmarkOutputWriters(b *testing.B) {
-	img, dpi, _ := samplePage(b)
-	img, _, err := preprocess.Clean(img, dpi)
-	if err != nil {
-		b.Fatal(err)
-	}
+	img, dpi := cleanedSample(b)
 	e := New("eng")
 	defer e.Close()
 	var sum outputCosts
@@ -77,4 +69,15 @@ func BenchmarkOutputWriters(b *testing.B) {
 	b.ReportMetric(ms(sum.ours), "walk-hocr-alto-cpu-ms")
 	b.ReportMetric(ms(sum.tessHOCR), "tesseract-hocr-cpu-ms")
 	b.ReportMetric(ms(sum.tessALTO), "tesseract-alto-cpu-ms")
+}
+
+// cleanedSample is the sample page cleaned as the OCR worker cleans it: binarised, so the
+// PDF holds it as CCITT G4.
+func cleanedSample(b *testing.B) (*image.Gray, int) {
+	img, dpi, _ := samplePage(b)
+	img, _, err := preprocess.Clean(img, dpi)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return img, dpi
 }
