@@ -7,8 +7,8 @@ import (
 	"github.com/colophon-archive/colophon/internal/sample"
 )
 
-// Every PIX made for a page must be freed: the worker cleans page after page
-// for days. Leptonica allocates with malloc, outside Go's heap, so the check
+// Every PIX made for a page must be freed: the worker cleans page after page,
+// and guesses its orientation, for days. Leptonica allocates with malloc, outside Go's heap, so the check
 // is on the C heap (glibc's mallinfo2) over many pages, every path taken:
 // border, majority filter, deskew, the grey path, blank and tiny pages.
 func TestCleanDoesNotLeak(t *testing.T) {
@@ -28,10 +28,18 @@ func TestCleanDoesNotLeak(t *testing.T) {
 		{blank(300, 300, 255), nil},
 		{stripes(9, 9), nil},
 	}
+	// The orientation guess runs on every cleaned page too, at 150 and 300 dpi (the stripes
+	// leave it unsure, so it looks twice), and at 600 dpi after two halvings.
 	clean := func() {
 		for _, r := range runs {
-			if _, _, err := Clean(r.img, 300, r.opts...); err != nil {
+			out, _, err := Clean(r.img, 300, r.opts...)
+			if err != nil {
 				t.Fatalf("Clean: %v", err)
+			}
+			for _, dpi := range []int{300, 600} {
+				if _, err := GuessOrientation(out, dpi); err != nil {
+					t.Fatalf("GuessOrientation: %v", err)
+				}
 			}
 		}
 	}
