@@ -23,6 +23,12 @@ type box struct{ left, top, right, bottom int }
 type page struct {
 	width, height int
 	dpi           int // the resolution Tesseract was given; 0 for none
+	// ppi is the resolution Tesseract read the page at, as its PDF renderer takes it; set
+	// only for the PDF, as are the other fields said to be for it.
+	ppi int
+	// moreAfterLast: the iterator went on past the last word, into elements without words
+	// (an image block), as Tesseract's PDF renderer sees it.
+	moreAfterLast bool
 	words         []word
 	blocks        []block
 	pars          []par
@@ -40,6 +46,9 @@ type word struct {
 	box              box
 	// lang is the language the word was read in when it is not its paragraph's.
 	lang string
+	// For the PDF: the word's baseline, x1 y1 x2 y2, and its font size in points.
+	baseline  [4]int
+	pointsize int
 }
 
 type block struct {
@@ -47,6 +56,7 @@ type block struct {
 	// lineClass is the hOCR class of the block's lines: ocr_line, or by the block's type
 	// ocr_header, ocr_textfloat or ocr_caption.
 	lineClass string
+	text      bool // a block of a text type, which the PDF writes text for
 }
 
 type par struct {
@@ -63,6 +73,10 @@ type line struct {
 	// when Tesseract has none.
 	baseline [4]int
 	ok       bool
+	// For the PDF: the baseline however the line lies (zero when Tesseract has none), and
+	// the writing direction of its block.
+	pdfBaseline [4]int
+	dir         direction
 }
 
 // hocrPage is the page's ocr_page element as Tesseract's hOCR renderer writes it. number is

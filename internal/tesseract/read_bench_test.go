@@ -49,9 +49,9 @@ func BenchmarkReadOutputs(b *testing.B) {
 }
 
 // BenchmarkOutputWriters recognises the cleaned sample page once an iteration and, on that
-// one recognition, measures the engine's walk (text only, and with its hOCR and ALTO
-// writers) against Tesseract's own hOCR and ALTO renderers, 10 times each: the engine
-// thread's CPU a page, without recognition's noise in the figures.
+// one recognition, measures the engine's walk (text only, with its hOCR and ALTO writers,
+// and with its PDF writer) against Tesseract's own hOCR, ALTO and PDF renderers, 10 times
+// each: the engine thread's CPU a page, without recognition's noise in the figures.
 func BenchmarkOutputWriters(b *testing.B) {
 	img, dpi := cleanedSample(b)
 	e := New("eng")
@@ -62,13 +62,15 @@ func BenchmarkOutputWriters(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		sum = outputCosts{sum.text + c.text, sum.ours + c.ours, sum.tessHOCR + c.tessHOCR, sum.tessALTO + c.tessALTO}
+		sum = outputCosts{sum.text + c.text, sum.ours + c.ours, sum.oursPDF + c.oursPDF, sum.tessHOCR + c.tessHOCR, sum.tessALTO + c.tessALTO, sum.tessPDF + c.tessPDF}
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
 	b.ReportMetric(ms(sum.text), "walk-text-cpu-ms")
 	b.ReportMetric(ms(sum.ours), "walk-hocr-alto-cpu-ms")
 	b.ReportMetric(ms(sum.tessHOCR), "tesseract-hocr-cpu-ms")
 	b.ReportMetric(ms(sum.tessALTO), "tesseract-alto-cpu-ms")
+	b.ReportMetric(ms(sum.oursPDF), "walk-pdf-cpu-ms")
+	b.ReportMetric(ms(sum.tessPDF), "tesseract-pdf-cpu-ms")
 }
 
 // cleanedSample is the sample page cleaned as the OCR worker cleans it: binarised, so the

@@ -235,29 +235,3 @@ func TestModels(t *testing.T) {
 		t.Errorf("model hash %s (%d bytes), file hashes to %x (%d bytes)", ms[0].SHA256, ms[0].Bytes, sum, len(data))
 	}
 }
-
-func TestSetCreationDate(t *testing.T) {
-	at := time.Date(2026, 11, 28, 3, 35, 14, 0, time.UTC)
-	tests := []struct {
-		name, in, want string
-		err            bool
-	}{
-		{"tesseract's form", "<<\n  /CreationDate (D:20261128033514Z00'00')\n>>", "<<\n  /CreationDate (D:20261128033514Z00'00')\n>>", false},
-		{"another zone", "<< /CreationDate (D:19990101120000+01'00') >>", "<< /CreationDate (D:20261128033514Z00'00') >>", false},
-		{"longer entry padded", "<< /CreationDate (D:19990101120000+01'00' extra) >>", "<< /CreationDate (D:20261128033514Z00'00')       >>", false},
-		{"no zone", "<< /CreationDate (D:19990101120000) >>", "", true},
-		{"zone Z only", "<< /CreationDate (D:19990101120000Z ) >>", "<< /CreationDate (D:20261128033514Z)  >>", false},
-		{"no date", "<< /Producer (x) >>", "", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := setCreationDate([]byte(tt.in), at)
-			if (err != nil) != tt.err {
-				t.Fatalf("error %v, want error %v", err, tt.err)
-			}
-			if err == nil && (string(got) != tt.want || len(got) != len(tt.in)) {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-}

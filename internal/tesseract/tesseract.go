@@ -56,14 +56,12 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"image"
-	"os"
-	"path/filepath"
 	"reflect"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -99,6 +97,10 @@ type Engine struct {
 	// A second instance with the orientation and script model, made on first use.
 	osd    *gosseract.Client
 	osdAPI *C.TessBaseAPI
+
+	// The glyphless font the PDF embeds, and the model directory it was read from.
+	font    []byte
+	fontDir string
 }
 
 // initMu serialises model loading across engines. gosseract silences Tesseract during
@@ -286,8 +288,8 @@ type Page struct {
 	Number int
 	PDF    bool   // also produce Result.PDF
 	Title  string // the PDF's title, the ALTO's file name
-	// Created is the PDF's creation date. Tesseract writes the time it renders; a date
-	// given here makes the same page read twice give the same bytes. Zero keeps Tesseract's.
+	// Created is the PDF's creation date, written in UTC: a date given here makes the same
+	// page read twice give the same bytes. Zero dates it when it is read, as Tesseract does.
 	Created time.Time
 }
 
@@ -324,14 +326,6 @@ func (e *Engine) Read(ctx context.Context, p Page) (Result, error) {
 		return Result{}, fmt.Errorf("recognize: %w", err)
 	}
 	psm := cmp.Or(p.PSM, PSMAuto)
-	pdfDir := ""
-	if p.PDF {
-		var err error
-		if pdfDir, err = os.MkdirTemp("", "colophon-pdf-"); err != nil {
-			return Result{}, fmt.Errorf("recognize: %w", err)
-		}
-		defer os.RemoveAll(pdfDir)
-	}
 
 	// The cancel flag lives in C memory: Tesseract reads it from its own code.
 	flag := (*C.int)(C.calloc(1, C.size_t(unsafe.Sizeof(C.int(0)))))
@@ -343,7 +337,7 @@ func (e *Engine) Read(ctx context.Context, p Page) (Result, error) {
 	var err error
 	e.do(func() {
 		cpu0 := threadCPU()
-		res, err = e.read(p, psm, flag, pdfDir)
+		res, err = e.read(p, psm, flag)
 		res.CPU = threadCPU() - cpu0
 	})
 	if err != nil {
@@ -356,7 +350,7 @@ func (e *Engine) Read(ctx context.Context, p Page) (Result, error) {
 }
 
 // read is Read on the engine's thread.
-func (e *Engine) read(p Page, psm PageSegMode, flag *C.int, pdfDir string) (Result, error) {
+func (e *Engine) read(p Page, psm PageSegMode, flag *C.int) (Result, error) {
 	pix, err := toPix(p.Image, p.DPI)
 	if err != nil {
 		return Result{}, err
@@ -368,18 +362,7 @@ func (e *Engine) read(p Page, psm PageSegMode, flag *C.int, pdfDir string) (Resu
 	if err := e.recognize(pix, p.DPI, psm, flag); err != nil {
 		return Result{}, err
 	}
-	res := e.outputs(p)
-	if p.PDF {
-		if res.PDF, err = e.renderPDF(pix, p.Image, p.Title, pdfDir); err != nil {
-			return Result{}, err
-		}
-		if !p.Created.IsZero() {
-			if res.PDF, err = setCreationDate(res.PDF, p.Created); err != nil {
-				return Result{}, err
-			}
-		}
-	}
-	return res, nil
+	return e.outputs(p, pix)
 }
 
 // recognize reads the page in pix. Tesseract holds the results until TessBaseAPIClear.
@@ -398,12 +381,13 @@ func (e *Engine) recognize(pix *C.PIX, dpi int, psm PageSegMode, flag *C.int) er
 	return nil
 }
 
-// outputs is the text of the page just recognised, and its hOCR and ALTO when p asks for
-// them, all from one walk over Tesseract's results: no second recognition, and none of
-// Tesseract's own renderers, which would walk the page again each (see outputs.go).
-func (e *Engine) outputs(p Page) Result {
+// outputs is the text of the page just recognised, and its hOCR, ALTO and PDF when p asks
+// for them, all from one walk over Tesseract's results: no second recognition, and none of
+// Tesseract's own renderers, which would walk the page again each (see outputs.go and
+// pdf.go). pix is the page image as Tesseract was given it, for the PDF.
+func (e *Engine) outputs(p Page, pix *C.PIX) (Result, error) {
 	b := p.Image.Bounds()
-	pg := readPage(e.api, b.Dx(), b.Dy())
+	pg := readPage(e.api, b.Dx(), b.Dy(), p.PDF)
 	pg.dpi = p.DPI
 	res := assemble(pg.words)
 	n := max(p.Number, 1)
@@ -413,7 +397,13 @@ func (e *Engine) outputs(p Page) Result {
 	if p.ALTO {
 		res.ALTO = altoDocument(altoPage(&pg, n), p.Title)
 	}
-	return res
+	if p.PDF {
+		var err error
+		if res.PDF, err = e.pdf(&pg, pix, p); err != nil {
+			return Result{}, err
+		}
+	}
+	return res, nil
 }
 
 // toPix copies img into a new Leptonica image at dpi; the caller destroys it.
@@ -426,65 +416,6 @@ func toPix(img *image.Gray, dpi int) (*C.PIX, error) {
 	return pix, nil
 }
 
-// renderPDF runs Tesseract's PDF renderer over the page just recognised. A page of black
-// and white only (a binarised page) goes in as 1 bit per pixel, which Leptonica stores with
-// CCITT G4: a tenth of the size of the JPEG it uses for grey.
-func (e *Engine) renderPDF(pix *C.PIX, img *image.Gray, title, dir string) ([]byte, error) {
-	// SetImage gave the renderer a copy of the page already; a black and white page it gets
-	// as 1 bit per pixel instead. Tesseract takes ownership of the image it is handed, and
-	// frees it when the next page replaces it.
-	if bilevel(img) {
-		bw := C.pixConvertTo1(pix, 128)
-		if bw == nil {
-			return nil, errors.New("PDF: cannot convert the page to 1 bit per pixel")
-		}
-		C.TessBaseAPISetInputImage(e.api, bw)
-	}
-	base := C.CString(filepath.Join(dir, "page"))
-	defer C.free(unsafe.Pointer(base))
-	r := C.TessPDFRendererCreate(base, C.TessBaseAPIGetDatapath(e.api), C.FALSE)
-	if r == nil {
-		return nil, errors.New("PDF: tesseract could not start its PDF renderer")
-	}
-	defer C.TessDeleteResultRenderer(r)
-	ct := C.CString(title)
-	defer C.free(unsafe.Pointer(ct))
-	if C.TessResultRendererBeginDocument(r, ct) == 0 || C.TessResultRendererAddImage(r, e.api) == 0 ||
-		C.TessResultRendererEndDocument(r) == 0 {
-		return nil, errors.New("PDF: tesseract's PDF renderer failed")
-	}
-	out, err := os.ReadFile(filepath.Join(dir, "page.pdf"))
-	if err != nil {
-		return nil, fmt.Errorf("PDF: %w", err)
-	}
-	return out, nil
-}
-
-// creationDate is the Info dictionary's date as Tesseract writes it: D:YYYYMMDDHHmmSS and
-// a zone.
-var creationDate = regexp.MustCompile(`/CreationDate \(D:[0-9]{14}[^)]*\)`)
-
-// setCreationDate rewrites the PDF's creation date to t, in UTC. The cross-reference table
-// holds byte offsets, so the new entry takes exactly the old one's bytes: spaces (legal
-// between dictionary entries) fill what a shorter entry leaves.
-func setCreationDate(pdf []byte, t time.Time) ([]byte, error) {
-	loc := creationDate.FindIndex(pdf)
-	if loc == nil {
-		return nil, errors.New("PDF: no creation date where tesseract writes one")
-	}
-	old := loc[1] - loc[0]
-	entry := "/CreationDate (D:" + t.UTC().Format("20060102150405") + "Z00'00')"
-	if len(entry) > old {
-		entry = "/CreationDate (D:" + t.UTC().Format("20060102150405") + "Z)"
-	}
-	if len(entry) > old {
-		return nil, fmt.Errorf("PDF: creation date %q has no room for the page's date", pdf[loc[0]:loc[1]])
-	}
-	out := slices.Clone(pdf)
-	copy(out[loc[0]:loc[1]], entry+strings.Repeat(" ", old-len(entry)))
-	return out, nil
-}
-
 // threadCPU is the processor time of the calling OS thread so far.
 func threadCPU() time.Duration {
 	var ru syscall.Rusage
@@ -494,12 +425,21 @@ func threadCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// bilevel reports whether every pixel is black or white.
+// bilevel reports whether every pixel is black or white. Eight pixels at a time: a byte is
+// 0 or 255 when all its bits are alike, so no bit differs from the one above it.
 func bilevel(img *image.Gray) bool {
+	const low7 = 0x7f7f7f7f7f7f7f7f // in each byte, the bits that have one above them
 	b := img.Bounds()
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		off := img.PixOffset(b.Min.X, y)
-		for _, v := range img.Pix[off : off+b.Dx()] {
+		row := img.Pix[off : off+b.Dx()]
+		for len(row) >= 8 {
+			if v := binary.LittleEndian.Uint64(row); (v^v>>1)&low7 != 0 {
+				return false
+			}
+			row = row[8:]
+		}
+		for _, v := range row {
 			if v != 0 && v != 0xff {
 				return false
 			}
@@ -658,10 +598,14 @@ func (e *Engine) loadOSD() error {
 
 // readPage walks the recognised page word by word, as Tesseract's own TSV output does, and
 // takes the text, confidences and layout (boxes of blocks, paragraphs, lines and words,
-// line baselines) that text, hOCR and ALTO are made from: one walk for all three. Every
-// string and the iterator are freed here.
-func readPage(api *C.TessBaseAPI, width, height int) page {
+// line baselines) that text, hOCR and ALTO are made from: one walk for all three. forPDF
+// also takes what the PDF's text layer needs (word baselines, font sizes, writing
+// directions), which the others do without. Every string and the iterator are freed here.
+func readPage(api *C.TessBaseAPI, width, height int, forPDF bool) page {
 	pg := page{width: width, height: height}
+	if forPDF {
+		pg.ppi = int(C.TessBaseAPIGetSourceYResolution(api))
+	}
 	it := C.TessBaseAPIGetIterator(api)
 	if it == nil {
 		return pg
@@ -685,7 +629,8 @@ func readPage(api *C.TessBaseAPI, width, height int) page {
 			lang := C.TessResultIteratorWordRecognitionLanguage(it)
 			if newBlock {
 				blockN, parN, lineN = blockN+1, 0, 0
-				pg.blocks = append(pg.blocks, block{box: boundingBox(pit, C.RIL_BLOCK), lineClass: lineClass(C.TessPageIteratorBlockType(pit))})
+				t := C.TessPageIteratorBlockType(pit)
+				pg.blocks = append(pg.blocks, block{box: boundingBox(pit, C.RIL_BLOCK), lineClass: lineClass(t), text: isTextBlock(t)})
 			}
 			if newPar {
 				parN, lineN = parN+1, 0
@@ -698,7 +643,7 @@ func readPage(api *C.TessBaseAPI, width, height int) page {
 			}
 			if newLine {
 				lineN++
-				pg.lines = append(pg.lines, readLine(pit))
+				pg.lines = append(pg.lines, readLine(pit, forPDF))
 			}
 			w.block, w.par, w.line = blockN, parN, lineN
 			w.box = boundingBox(pit, C.RIL_WORD)
@@ -709,11 +654,17 @@ func readPage(api *C.TessBaseAPI, width, height int) page {
 					w.lang = l
 				}
 			}
+			if forPDF {
+				w.baseline = baseline(pit, C.RIL_WORD)
+				w.pointsize = pointsize(it)
+			}
 			pg.words = append(pg.words, w)
+			pg.moreAfterLast = false
 		}
 		if C.TessResultIteratorNext(it, C.RIL_WORD) == 0 {
 			return pg
 		}
+		pg.moreAfterLast = true
 	}
 }
 
@@ -726,24 +677,74 @@ func boundingBox(pit *C.TessPageIterator, level C.TessPageIteratorLevel) box {
 	return box{int(l), int(t), int(r), int(b)}
 }
 
+// baseline is the baseline of the iterator's element at level, x1 y1 x2 y2; zero when it
+// has none.
+func baseline(pit *C.TessPageIterator, level C.TessPageIteratorLevel) [4]int {
+	var x1, y1, x2, y2 C.int
+	if C.TessPageIteratorBaseline(pit, level, &x1, &y1, &x2, &y2) == 0 {
+		return [4]int{}
+	}
+	return [4]int{int(x1), int(y1), int(x2), int(y2)}
+}
+
+// pointsize is the iterator's word's font size in points as Tesseract estimates it from
+// its line's height; 0 when it has none.
+func pointsize(it *C.TessResultIterator) int {
+	var bold, italic, underlined, monospace, serif, smallcaps C.BOOL
+	var size, font C.int
+	C.TessResultIteratorWordFontAttributes(it, &bold, &italic, &underlined, &monospace, &serif, &smallcaps, &size, &font)
+	return int(size)
+}
+
 // readLine is the iterator's text line: its box, and its baseline if it is upright or else
-// its angle, as Tesseract's hOCR renderer takes them.
-func readLine(pit *C.TessPageIterator) line {
+// its angle, as Tesseract's hOCR renderer takes them. forPDF also takes its baseline
+// whichever way it lies and its block's writing direction, as Tesseract's PDF renderer does.
+func readLine(pit *C.TessPageIterator, forPDF bool) line {
 	ln := line{box: boundingBox(pit, C.RIL_TEXTLINE)}
 	var o C.TessOrientation
 	var dir C.TessWritingDirection
 	var order C.TessTextlineOrder
 	var deskew C.float
 	C.TessPageIteratorOrientation(pit, &o, &dir, &order, &deskew)
+	var bl [4]int
+	var ok bool
+	if forPDF || o == C.ORIENTATION_PAGE_UP {
+		var x1, y1, x2, y2 C.int
+		if C.TessPageIteratorBaseline(pit, C.RIL_TEXTLINE, &x1, &y1, &x2, &y2) != 0 {
+			bl, ok = [4]int{int(x1), int(y1), int(x2), int(y2)}, true
+		}
+	}
+	if forPDF {
+		ln.pdfBaseline = bl
+		ln.dir = writingDirection(dir)
+	}
 	if o != C.ORIENTATION_PAGE_UP {
 		ln.textangle = 360 - int(o)*90
 		return ln
 	}
-	var x1, y1, x2, y2 C.int
-	if C.TessPageIteratorBaseline(pit, C.RIL_TEXTLINE, &x1, &y1, &x2, &y2) != 0 {
-		ln.baseline, ln.ok = [4]int{int(x1), int(y1), int(x2), int(y2)}, true
-	}
+	ln.baseline, ln.ok = bl, ok
 	return ln
+}
+
+// writingDirection is Tesseract's writing direction as the PDF writer's.
+func writingDirection(d C.TessWritingDirection) direction {
+	switch d {
+	case C.WRITING_DIRECTION_RIGHT_TO_LEFT:
+		return rightToLeft
+	case C.WRITING_DIRECTION_TOP_TO_BOTTOM:
+		return topToBottom
+	}
+	return leftToRight
+}
+
+// isTextBlock is Tesseract's PTIsTextType: the block types its PDF renderer writes text for.
+func isTextBlock(t C.TessPolyBlockType) bool {
+	switch t {
+	case C.PT_FLOWING_TEXT, C.PT_HEADING_TEXT, C.PT_PULLOUT_TEXT, C.PT_TABLE, C.PT_VERTICAL_TEXT,
+		C.PT_CAPTION_TEXT, C.PT_INLINE_EQUATION:
+		return true
+	}
+	return false
 }
 
 // lineClass is the hOCR class Tesseract gives the lines of a block of type t.
