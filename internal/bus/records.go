@@ -42,6 +42,7 @@ type ChainHead struct {
 }
 
 // RecordHead reads the last entry of doc's chain; a document with none has a zero head.
+// Reads of the record log wait out a leader election (rideOutElection).
 func (b *Bus) RecordHead(ctx context.Context, doc string) (ChainHead, error) {
 	return b.lastRecordOn(ctx, pipeline.RecordsFilter(doc))
 }
@@ -52,7 +53,15 @@ func (b *Bus) RecordEntry(ctx context.Context, doc string, page, version int) (p
 	return h.Entry, h.LogSeq != 0, err
 }
 
-func (b *Bus) lastRecordOn(ctx context.Context, subject string) (ChainHead, error) {
+func (b *Bus) lastRecordOn(ctx context.Context, subject string) (h ChainHead, err error) {
+	err = rideOutElection(ctx, func(ctx context.Context) error {
+		h, err = b.lastRecordOnce(ctx, subject)
+		return err
+	})
+	return h, err
+}
+
+func (b *Bus) lastRecordOnce(ctx context.Context, subject string) (ChainHead, error) {
 	s, err := b.JS.Stream(ctx, pipeline.StreamRecords)
 	if err != nil {
 		return ChainHead{}, fmt.Errorf("record log: %w", err)
@@ -97,7 +106,15 @@ func (b *Bus) AppendRecord(ctx context.Context, e pipeline.RecordEntry, head Cha
 }
 
 // RecordEntries reads doc's chain from the record log, oldest first.
-func (b *Bus) RecordEntries(ctx context.Context, doc string) ([]pipeline.RecordEntry, error) {
+func (b *Bus) RecordEntries(ctx context.Context, doc string) (out []pipeline.RecordEntry, err error) {
+	err = rideOutElection(ctx, func(ctx context.Context) error {
+		out, err = b.recordEntriesOnce(ctx, doc)
+		return err
+	})
+	return out, err
+}
+
+func (b *Bus) recordEntriesOnce(ctx context.Context, doc string) ([]pipeline.RecordEntry, error) {
 	c, err := b.JS.OrderedConsumer(ctx, pipeline.StreamRecords, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{pipeline.RecordsFilter(doc)},
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
@@ -141,7 +158,15 @@ func (b *Bus) RecordEntries(ctx context.Context, doc string) ([]pipeline.RecordE
 }
 
 // RecordDocs lists every document with an entry in the record log.
-func (b *Bus) RecordDocs(ctx context.Context) ([]string, error) {
+func (b *Bus) RecordDocs(ctx context.Context) (docs []string, err error) {
+	err = rideOutElection(ctx, func(ctx context.Context) error {
+		docs, err = b.recordDocsOnce(ctx)
+		return err
+	})
+	return docs, err
+}
+
+func (b *Bus) recordDocsOnce(ctx context.Context) ([]string, error) {
 	s, err := b.JS.Stream(ctx, pipeline.StreamRecords)
 	if err != nil {
 		return nil, fmt.Errorf("record log: %w", err)
