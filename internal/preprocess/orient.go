@@ -25,8 +25,8 @@ type Orientation struct {
 	Known bool
 	// UpConf is Leptonica's confidence that the page is upright (positive) or
 	// upside down (negative); LeftConf the same across the page, for a page
-	// on its side. Beyond about 7 either way, with the other well below, is
-	// clear.
+	// on its side. One of them at minOrientConf or beyond, either way, and
+	// minOrientRatio times the other, is clear.
 	UpConf, LeftConf float64
 }
 
