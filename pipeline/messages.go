@@ -107,6 +107,10 @@ type OCRInfo struct {
 	// InputTextLayer is true when the scan is a PDF page that already carried text; the
 	// page was recognised from its image all the same.
 	InputTextLayer bool `json:"input_text_layer,omitempty"`
+	// Scale is the resolution declared and measured, and the resizing done before reading.
+	Scale *Scale `json:"scale,omitempty"`
+	// Quality is the judge's verdict on the kept reading: ok, or review and why.
+	Quality *Quality `json:"quality,omitempty"`
 }
 
 // Model is a model file, by content.
@@ -149,7 +153,10 @@ type Attempt struct {
 	MeanConfidence float64 `json:"mean_confidence"`
 	Words          int     `json:"words"`
 	DurationMS     int64   `json:"duration_ms"`
-	Kept           bool    `json:"kept"`
+	// Score is the judge's estimate for this reading (Quality.Score): readings are
+	// ranked by it.
+	Score float64 `json:"score,omitempty"`
+	Kept  bool    `json:"kept"`
 }
 
 // MetadataJob asks for a recognised page's provenance to be recorded. Published by the OCR
@@ -316,10 +323,14 @@ type PageStatus struct {
 	ScanSHA256 string    `json:"scan_sha256,omitempty"`
 	// ScanKey and ScanBytes locate the page's stored scan (in BucketScans), so the page
 	// can be recognised again (reprocess) even when no provenance record exists.
-	ScanKey   string    `json:"scan_key,omitempty"`
-	ScanBytes int64     `json:"scan_bytes,omitempty"`
-	FilePage  int       `json:"file_page,omitempty"` // as in OCRJob
-	Updated   time.Time `json:"updated"`
+	ScanKey   string `json:"scan_key,omitempty"`
+	ScanBytes int64  `json:"scan_bytes,omitempty"`
+	FilePage  int    `json:"file_page,omitempty"` // as in OCRJob
+	// Verdict is the quality of a read page's text (ok or review), from its reading;
+	// empty until the page is read. Review is the reason when it is review.
+	Verdict Verdict   `json:"verdict,omitempty"`
+	Review  string    `json:"review,omitempty"`
+	Updated time.Time `json:"updated"`
 }
 
 // Encode marshals a message for the wire or the store.

@@ -46,6 +46,8 @@ type word struct {
 	box              box
 	// lang is the language the word was read in when it is not its paragraph's.
 	lang string
+	// dict: the word is one the dictionary of a loaded language knows.
+	dict bool
 	// For the PDF: the word's baseline, x1 y1 x2 y2, and its font size in points.
 	baseline  [4]int
 	pointsize int

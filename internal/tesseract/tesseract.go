@@ -68,6 +68,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/otiai10/gosseract/v2"
@@ -263,6 +265,14 @@ type Result struct {
 	PDF []byte
 	// CPU is the processor time the engine's thread spent on the page.
 	CPU time.Duration
+	// LetterWords are the words of two letters or more; KnownWords those of them the
+	// dictionary of a language read in knows (Tesseract's own, in its model files).
+	LetterWords, KnownWords int
+	// Chars are the characters of the words read, spaces aside.
+	Chars int
+	// SourceDPI is the resolution Tesseract read the page at: the one given, or its own
+	// estimate from the text's size when the one given was implausible (under 70).
+	SourceDPI int
 }
 
 // PageSegMode is Tesseract's page segmentation mode (--psm).
@@ -390,6 +400,7 @@ func (e *Engine) outputs(p Page, pix *C.PIX) (Result, error) {
 	pg := readPage(e.api, b.Dx(), b.Dy(), p.PDF)
 	pg.dpi = p.DPI
 	res := assemble(pg.words)
+	res.SourceDPI = int(C.TessBaseAPIGetSourceYResolution(e.api))
 	n := max(p.Number, 1)
 	if p.HOCR {
 		res.HOCR = hocrDocument(hocrPage(&pg, n, p.Title))
@@ -497,6 +508,17 @@ func hocrDocument(page []byte) []byte {
 	b.Write(page)
 	b.WriteString(" </body>\n</html>\n")
 	return b.Bytes()
+}
+
+// letters counts the letters in s.
+func letters(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			n++
+		}
+	}
+	return n
 }
 
 // Orientation is how a page lies.
@@ -618,6 +640,7 @@ func readPage(api *C.TessBaseAPI, width, height int, forPDF bool) page {
 		// Nil where the iterator is on no word, e.g. an image block.
 		if t := C.TessResultIteratorGetUTF8Text(it, C.RIL_WORD); t != nil {
 			w := word{text: C.GoString(t), conf: float64(C.TessResultIteratorConfidence(it, C.RIL_WORD))}
+			w.dict = C.TessBaseAPIIsValidWord(api, t) != 0
 			C.TessDeleteText(t)
 			// The iterator finds where a line begins by working out the line's reading order
 			// afresh, a third of the walk's time: paragraphs and blocks begin only where lines
@@ -765,7 +788,7 @@ func lineClass(t C.TessPolyBlockType) string {
 func assemble(words []word) Result {
 	var b strings.Builder
 	var sum float64
-	var n int
+	var n, lw, kw, chars int
 	var prev word
 	for _, w := range words {
 		text := strings.TrimSpace(w.text)
@@ -786,8 +809,15 @@ func assemble(words []word) Result {
 		sum += w.conf
 		n++
 		prev = w
+		chars += utf8.RuneCountInString(text)
+		if letters(text) >= 2 {
+			lw++
+			if w.dict {
+				kw++
+			}
+		}
 	}
-	r := Result{Text: b.String(), Words: n}
+	r := Result{Text: b.String(), Words: n, LetterWords: lw, KnownWords: kw, Chars: chars}
 	if n > 0 {
 		b.WriteByte('\n')
 		r.Text = b.String()
