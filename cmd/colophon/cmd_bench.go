@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/colophon-archive/colophon/internal/bench"
+	"github.com/colophon-archive/colophon/internal/client"
 	"github.com/colophon-archive/colophon/workers/ocr"
 )
 
@@ -72,12 +73,16 @@ reads --memory-pages pages (the --pages pages over and over) and its resident se
 (/proc/PID/status VmRSS) is read when idle after 1, 50, 100, 200 and 500 pages; it prints the
 curve and the ratio after 500 pages / after 50 (target: at most 1.2). With --smoke: 3 pages.
 
---fidelity measures reading instead: plain 'tesseract FILE stdout -l eng' against the pipeline
+--fidelity measures reading instead: plain 'tesseract FILE stdout -l LANG' against the pipeline
 (upload, OCR worker with its cleanup, orientation and second readings, verified get), page by
 page, on the real scans in --corpus and on pages rendered from bundled texts, clean and degraded
-(speckle, skew, blur, low contrast, turned 90 and 180 degrees, heavy JPEG, all at once). It
-prints each page's character error rate and seconds for both, totals per set and per
-degradation, and the targets. With --smoke: 2 small pages, no corpus.`,
+(speckle, skew, blur, low contrast, turned 90 and 180 degrees, heavy JPEG, all at once). LANG,
+also given to the pipeline at upload, is the page's entry in its folder's LANGS.tsv
+(image<TAB>language, e.g. deu or eng+fra), else eng; a language without its Tesseract model is
+an error naming the Debian package (scripts/install-deps installs those LANGS.tsv names). It
+prints each page's character error rate and seconds for both and the pipeline's verdict on
+it, totals per set and per degradation, the targets, and the real pages the pipeline read
+worse than plain tesseract. With --smoke: 2 small pages, no corpus.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := cmd.Flags()
@@ -152,7 +157,7 @@ degradation, and the targets. With --smoke: 2 small pages, no corpus.`,
 	fl.BoolVar(&o.memory, "memory", false, "instead: the resident memory of one OCR worker process over --memory-pages pages (the --pages pages, cycled)")
 	fl.IntVar(&o.memoryPages, "memory-pages", 500, "with --memory: pages to push through the worker")
 	fl.BoolVar(&o.fidelity, "fidelity", false, "instead: character error rate and seconds a page of plain tesseract against the pipeline, on real and degraded pages")
-	fl.StringVar(&o.corpus, "corpus", filepath.Join("..", "shared", "corpus"), "with --fidelity: real scans with ground truth (X.gt.txt beside X); skipped when absent")
+	fl.StringVar(&o.corpus, "corpus", filepath.Join("..", "shared", "corpus"), "with --fidelity: real scans with ground truth (X.gt.txt beside X; languages in each folder's LANGS.tsv); skipped when absent")
 	fl.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of this process to FILE during the first round's pipeline run only (a profile can be started once per file)")
 	return cmd
 }
@@ -506,7 +511,8 @@ func runFidelityBench(ctx context.Context, g, workerG *globals, o benchOptions, 
 	}
 	defer b.Close()
 	run := "fid-" + time.Now().UTC().Format("20060102-150405")
-	// Each page is a document of its own, uploaded from a file named as the page is.
+	// Each page is a document of its own, uploaded from a file named as the page is, in the
+	// page's languages (as plain tesseract reads it).
 	read := func(ctx context.Context, p bench.FidelityPage) (string, float64, error) {
 		dir, err := os.MkdirTemp(work, "page-")
 		if err != nil {
@@ -517,7 +523,8 @@ func runFidelityBench(ctx context.Context, g, workerG *globals, o benchOptions, 
 		if err := os.WriteFile(path, p.File, 0o644); err != nil {
 			return "", 0, err
 		}
-		r, err := bench.RunDocument(ctx, c, run+"-"+docSafe(p.Set+"-"+p.Name), "colophon bench --fidelity", []string{path})
+		r, err := bench.RunUpload(ctx, c, client.UploadRequest{Doc: run + "-" + docSafe(p.Set+"-"+p.Name), Source: "colophon bench --fidelity",
+			Files: []string{path}, Languages: p.Langs})
 		if err != nil {
 			return "", 0, err
 		}

@@ -28,8 +28,9 @@ import (
 
 // The fidelity benchmark (`colophon bench --fidelity`) asks whether the pipeline reads real
 // archive scans better than plain Tesseract: character error rate (CER) and seconds a page
-// of `tesseract FILE stdout -l eng` against the pipeline, page by page, over the real pages
-// of the shared corpus and over pages we render from our own text and then degrade.
+// of `tesseract FILE stdout -l LANG` against the pipeline, page by page, over the real pages
+// of the shared corpus and over pages we render from our own text and then degrade. Each
+// page is read in its languages (LANGS.tsv, see ReadLangs) by both.
 
 // Sets of fidelity pages. Real pages take the name of their corpus folder.
 const (
@@ -66,6 +67,9 @@ type FidelityPage struct {
 	Text, Degradation string
 	// Note says how a page differs from its corpus file, when it does.
 	Note string
+	// Langs are the Tesseract languages both contenders read the page in: its folder's
+	// LANGS.tsv entry, or DefaultFidelityLang (also when empty).
+	Langs []string
 }
 
 // FidelityPagesOptions choose the pages; the zero value is the full benchmark.
@@ -143,12 +147,13 @@ func generatedPages(o FidelityPagesOptions) ([]FidelityPage, error) {
 			set = SetClean
 		}
 		out = append(out, FidelityPage{Set: set, Name: p.Name, FileName: p.Name + "." + p.Ext, File: p.File,
-			Truth: p.Truth, Text: p.Text, Degradation: p.Degradation.Name})
+			Truth: p.Truth, Text: p.Text, Degradation: p.Degradation.Name, Langs: []string{DefaultFidelityLang}})
 	}
 	return out, nil
 }
 
-// corpusPages reads every folder of dir as a set; a missing dir is no pages.
+// corpusPages reads every folder of dir as a set, each page with its languages from the
+// folder's LANGS.tsv; a missing dir is no pages.
 func corpusPages(dir string) ([]FidelityPage, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -162,9 +167,14 @@ func corpusPages(dir string) ([]FidelityPage, error) {
 		if !e.IsDir() {
 			continue
 		}
-		set, err := FromDir(filepath.Join(dir, e.Name()), 0)
+		folder := filepath.Join(dir, e.Name())
+		set, err := FromDir(folder, 0)
 		if err != nil {
 			continue // a folder without images
+		}
+		langs, err := ReadLangs(folder)
+		if err != nil {
+			return nil, err
 		}
 		for _, p := range set.Pages {
 			if !p.HasTruth {
@@ -175,7 +185,8 @@ func corpusPages(dir string) ([]FidelityPage, error) {
 				return nil, fmt.Errorf("fidelity corpus: %w", err)
 			}
 			base := filepath.Base(p.Path)
-			fp := FidelityPage{Set: e.Name(), Name: strings.TrimSuffix(base, filepath.Ext(base)), FileName: base, File: data, Truth: p.Truth}
+			fp := FidelityPage{Set: e.Name(), Name: strings.TrimSuffix(base, filepath.Ext(base)), FileName: base, File: data, Truth: p.Truth,
+				Langs: langsOf(langs, base)}
 			if fp.Name == eurotextName {
 				var ok bool
 				if fp, ok = eurotextPage(fp); !ok {
@@ -261,6 +272,7 @@ type FidelityPageResult struct {
 	Text        string          `json:"text,omitempty"`
 	Degradation string          `json:"degradation,omitempty"`
 	Note        string          `json:"note,omitempty"`
+	Langs       []string        `json:"langs"` // what both read the page in
 	Chars       int             `json:"chars"` // characters of ground truth, after textmetrics.Normalize
 	Tesseract   FidelityReading `json:"tesseract"`
 	Pipeline    FidelityReading `json:"pipeline"`
@@ -323,8 +335,8 @@ var ErrFidelityFailed = errors.New("fidelity: readings failed")
 
 // RunFidelity has plain tesseract and the pipeline read every page and measures each
 // reading's CER (textmetrics.CER) and wall time. Plain tesseract is what a user would run:
-// `tesseract FILE stdout -l eng`, OMP_THREAD_LIMIT=1, one process a page, on the file as
-// given. No --dpi: for the old-books TIFFs, which declare 1 dpi, Tesseract estimates the
+// `tesseract FILE stdout -l LANG` (the page's languages), OMP_THREAD_LIMIT=1, one process a
+// page, on the file as given. No --dpi: for the old-books TIFFs, which declare 1 dpi, Tesseract estimates the
 // resolution from the glyphs ("Estimating resolution as 313"), and --dpi 300 changed the
 // edit count of 2 of those 12 pages only, one by 3 fewer, one by 2 more, when measured.
 //
@@ -341,7 +353,8 @@ func RunFidelity(ctx context.Context, pages []FidelityPage, pipeline Reader, o F
 		o.Tesseract = "tesseract"
 	}
 	rep := FidelityReport{Date: time.Now().UTC(), Command: o.Command, Smoke: o.Smoke, Jobs: o.Jobs, LoadBefore: LoadAverage(),
-		TesseractCommand: "tesseract FILE stdout -l eng, OMP_THREAD_LIMIT=1, one process a page, the file as given " +
+		TesseractCommand: "tesseract FILE stdout -l LANG, OMP_THREAD_LIMIT=1, one process a page, the file as given; " +
+			"LANG is the page's languages (its folder's " + LangsFile + ", else " + DefaultFidelityLang + "), which the pipeline is given at upload too " +
 			"(no --dpi: Tesseract estimates the resolution of files that declare an absurd one, as the old-books TIFFs' 1 dpi)"}
 	if len(pages) == 0 {
 		return rep, errors.New("fidelity: no pages")
@@ -349,6 +362,7 @@ func RunFidelity(ctx context.Context, pages []FidelityPage, pipeline Reader, o F
 	if pipeline == nil {
 		return rep, errors.New("fidelity: no pipeline reader")
 	}
+	pages = withLangs(pages)
 	seen := map[string]bool{}
 	for _, p := range pages {
 		if p.FileName == "" || seen[p.FileName] || filepath.Base(p.FileName) != p.FileName {
@@ -359,6 +373,9 @@ func RunFidelity(ctx context.Context, pages []FidelityPage, pipeline Reader, o F
 	bin, err := exec.LookPath(o.Tesseract)
 	if err != nil {
 		return rep, fmt.Errorf("fidelity: %w (install the Debian package tesseract-ocr)", err)
+	}
+	if err := checkLangs(ctx, bin, pages); err != nil {
+		return rep, err
 	}
 	rep.Machine = Machine(ctx, bin)
 	dir := o.Dir
@@ -388,8 +405,8 @@ func RunFidelity(ctx context.Context, pages []FidelityPage, pipeline Reader, o F
 			defer wg.Done()
 			for i := range next {
 				p := pages[i]
-				r := FidelityPageResult{Set: p.Set, Name: p.Name, Text: p.Text, Degradation: p.Degradation, Note: p.Note}
-				tess := func() { r.Tesseract = readTesseract(ctx, bin, paths[i], env) }
+				r := FidelityPageResult{Set: p.Set, Name: p.Name, Text: p.Text, Degradation: p.Degradation, Note: p.Note, Langs: p.Langs}
+				tess := func() { r.Tesseract = readTesseract(ctx, bin, paths[i], p.Langs, env) }
 				pipe := func() { r.Pipeline = readPipeline(ctx, pipeline, p) }
 				if i%2 == 0 {
 					tess()
@@ -444,8 +461,20 @@ feed:
 	return rep, nil
 }
 
-func readTesseract(ctx context.Context, bin, path string, env []string) FidelityReading {
-	cmd := exec.CommandContext(ctx, bin, path, "stdout", "-l", "eng")
+// withLangs is pages with DefaultFidelityLang where a page names no language (a copy: the
+// caller's pages are left as they are).
+func withLangs(pages []FidelityPage) []FidelityPage {
+	out := slices.Clone(pages)
+	for i := range out {
+		if len(out[i].Langs) == 0 {
+			out[i].Langs = []string{DefaultFidelityLang}
+		}
+	}
+	return out
+}
+
+func readTesseract(ctx context.Context, bin, path string, langs []string, env []string) FidelityReading {
+	cmd := exec.CommandContext(ctx, bin, path, "stdout", "-l", LangArg(langs))
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

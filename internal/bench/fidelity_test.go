@@ -69,6 +69,7 @@ func TestFidelityPagesCorpus(t *testing.T) {
 	write("books/a.png", pg[0].PNG) // no ground truth
 	write("misc/x.png", pg[0].PNG)
 	write("misc/x.txt", []byte("x"))
+	write("books/LANGS.tsv", []byte("image\ttesseract_lang\tsource\nb.png\teng+fra\tx\n"))
 	write("empty/README", []byte("no images here"))
 	write("README.md", []byte("not a folder"))
 
@@ -83,8 +84,13 @@ func TestFidelityPagesCorpus(t *testing.T) {
 	if want := "books/b misc/x clean/letter-clean clean/newsletter-clean clean/report-clean"; strings.Join(got, " ") != want {
 		t.Fatalf("pages %q, want %q", strings.Join(got, " "), want)
 	}
-	if p := pages[0]; p.FileName != "b.png" || p.Truth != "a real page\n" || !bytes.Equal(p.File, pg[0].PNG) {
+	if p := pages[0]; p.FileName != "b.png" || p.Truth != "a real page\n" || !bytes.Equal(p.File, pg[0].PNG) || LangArg(p.Langs) != "eng+fra" {
 		t.Errorf("real page: %+v", p)
+	}
+	for _, p := range pages[1:] { // misc has no LANGS.tsv; generated pages are English
+		if LangArg(p.Langs) != DefaultFidelityLang {
+			t.Errorf("%s/%s: languages %v, want eng", p.Set, p.Name, p.Langs)
+		}
 	}
 	pages, err = FidelityPages(filepath.Join(dir, "missing"), FidelityPagesOptions{Smoke: true})
 	if err != nil || len(pages) != 2 {
@@ -213,12 +219,8 @@ func TestRunFidelityFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A stand-in tesseract: reads "The next" from any file, fails on the turned one.
-	bin := filepath.Join(t.TempDir(), "fake-tesseract")
-	script := "#!/bin/sh\ncase \"$1\" in *rot90*) echo 'cannot read' >&2; exit 3;; esac\necho 'The next'\n"
-	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	// A stand-in tesseract: knows English, reads "The next" from any file, fails on the turned one.
+	bin := fakeTesseract(t, "case \"$1\" in *rot90*) echo 'cannot read' >&2; exit 3;; esac\necho 'The next'\n")
 	failClean := func(ctx context.Context, p FidelityPage) (string, float64, error) {
 		if p.Degradation == "clean" {
 			return "", 0, errors.New("worker refused the page")
@@ -322,6 +324,19 @@ func TestFidelityFinish(t *testing.T) {
 			t.Errorf("target %d: %+v (met %v), want %s met=%v", i, tg, deref(tg.Met), w.name, w.met)
 		}
 	}
+}
+
+// fakeTesseract is a stand-in tesseract command: `--list-langs` lists eng (and the langs
+// given), anything else runs body.
+func fakeTesseract(t *testing.T, body string, langs ...string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "fake-tesseract")
+	list := strings.Join(append([]string{"eng"}, langs...), "\\n")
+	script := "#!/bin/sh\nif [ \"$1\" = --list-langs ]; then printf 'List of available languages in \"/fake/\" (n):\\n" + list + "\\n'; exit 0; fi\n" + body
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 func deref(b *bool) any {

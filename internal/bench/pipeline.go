@@ -33,8 +33,14 @@ func (r DocRun) EndToEnd() time.Duration { return r.Upload + r.Wait + r.Get }
 // RunDocument uploads files as one document doc, waits for every page and reads the
 // verified text back, timing each step. Any page refused, failed or not verified is an error.
 func RunDocument(ctx context.Context, c Client, doc, source string, files []string) (DocRun, error) {
+	return RunUpload(ctx, c, client.UploadRequest{Doc: doc, Source: source, Files: files})
+}
+
+// RunUpload is RunDocument for an upload of one's own making (its languages, say).
+func RunUpload(ctx context.Context, c Client, req client.UploadRequest) (DocRun, error) {
+	doc, files := req.Doc, req.Files
 	r := DocRun{Doc: doc, Start: time.Now()}
-	up, err := c.Upload(ctx, client.UploadRequest{Doc: doc, Source: source, Files: files})
+	up, err := c.Upload(ctx, req)
 	r.Upload = time.Since(r.Start)
 	if err != nil {
 		return r, fmt.Errorf("upload %s: %w", doc, err)
