@@ -513,22 +513,23 @@ func runFidelityBench(ctx context.Context, g, workerG *globals, o benchOptions, 
 	run := "fid-" + time.Now().UTC().Format("20060102-150405")
 	// Each page is a document of its own, uploaded from a file named as the page is, in the
 	// page's languages (as plain tesseract reads it).
-	read := func(ctx context.Context, p bench.FidelityPage) (string, float64, error) {
+	read := func(ctx context.Context, p bench.FidelityPage) (bench.PipelineReading, error) {
 		dir, err := os.MkdirTemp(work, "page-")
 		if err != nil {
-			return "", 0, err
+			return bench.PipelineReading{}, fmt.Errorf("page %s: %w", p.Name, err)
 		}
 		defer os.RemoveAll(dir)
 		path := filepath.Join(dir, p.FileName)
 		if err := os.WriteFile(path, p.File, 0o644); err != nil {
-			return "", 0, err
+			return bench.PipelineReading{}, fmt.Errorf("page %s: %w", p.Name, err)
 		}
 		r, err := bench.RunUpload(ctx, c, client.UploadRequest{Doc: run + "-" + docSafe(p.Set+"-"+p.Name), Source: "colophon bench --fidelity",
 			Files: []string{path}, Languages: p.Langs})
 		if err != nil {
-			return "", 0, err
+			return bench.PipelineReading{}, err
 		}
-		return string(r.Pages[0].Text), r.RecognitionSeconds, nil
+		pg := r.Pages[0]
+		return bench.PipelineReading{Text: string(pg.Text), EngineSeconds: r.RecognitionSeconds, Quality: pg.Record.OCR.Quality}, nil
 	}
 	if err := os.MkdirAll(filepath.Join(work, "files"), 0o755); err != nil {
 		return err

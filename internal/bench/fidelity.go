@@ -24,6 +24,7 @@ import (
 	"github.com/colophon-archive/colophon/internal/imageinfo"
 	"github.com/colophon-archive/colophon/internal/sample"
 	"github.com/colophon-archive/colophon/internal/textmetrics"
+	"github.com/colophon-archive/colophon/pipeline"
 )
 
 // The fidelity benchmark (`colophon bench --fidelity`) asks whether the pipeline reads real
@@ -232,11 +233,24 @@ func eurotextPage(p FidelityPage) (FidelityPage, bool) {
 	return p, true
 }
 
-// Reader reads one page the pipeline's way (upload, OCR worker, verified get) and returns
-// its text, and the seconds the OCR worker spent on the page's image (cleanup,
-// orientation, every reading and its outputs), as its record says; 0 when unknown.
-// RunFidelity calls it from as many goroutines at once as it has jobs.
-type Reader func(ctx context.Context, p FidelityPage) (text string, engineSeconds float64, err error)
+// Reader reads one page the pipeline's way (upload in the page's languages, OCR worker,
+// verified get) and returns what its record says of the reading. RunFidelity calls it from
+// as many goroutines at once as it has jobs.
+type Reader func(ctx context.Context, p FidelityPage) (PipelineReading, error)
+
+// PipelineReading is the pipeline's reading of one page, from its text and record.
+type PipelineReading struct {
+	Text string
+	// EngineSeconds is the OCR worker's time on the page's image (cleanup, orientation,
+	// every reading and its outputs); 0 when unknown.
+	EngineSeconds float64
+	// Quality is the record's verdict on the reading (ocr.quality); nil when the worker
+	// gave none.
+	Quality *pipeline.Quality
+}
+
+// NoVerdict is the verdict reported for a page whose record has none.
+const NoVerdict = "-"
 
 // FidelityOptions configure RunFidelity; zero fields take the defaults.
 type FidelityOptions struct {
@@ -261,8 +275,14 @@ type FidelityReading struct {
 	// EngineSeconds is, for the pipeline, the OCR worker's time on the page's image (its
 	// record's duration): Seconds less the upload, queues, storage and verified get.
 	EngineSeconds float64 `json:"engine_seconds,omitempty"`
-	Error         string  `json:"error,omitempty"` // a failed reading counts as empty text
-	Text          string  `json:"-"`
+	// Verdict, Reasons and Score are, for the pipeline, its record's quality verdict on
+	// the page ("ok", "review"; NoVerdict when the record has none), why, and the judge's
+	// score (null without a verdict); empty for tesseract, which gives none.
+	Verdict string   `json:"verdict,omitempty"`
+	Reasons []string `json:"reasons,omitempty"`
+	Score   *float64 `json:"score,omitempty"`
+	Error   string   `json:"error,omitempty"` // a failed reading counts as empty text
+	Text    string   `json:"-"`
 }
 
 // FidelityPageResult is both readings of one page.
@@ -492,8 +512,12 @@ func readTesseract(ctx context.Context, bin, path string, langs []string, env []
 
 func readPipeline(ctx context.Context, read Reader, p FidelityPage) FidelityReading {
 	start := time.Now()
-	text, engine, err := read(ctx, p)
-	r := FidelityReading{Seconds: time.Since(start).Seconds(), EngineSeconds: engine, Text: text}
+	pr, err := read(ctx, p)
+	r := FidelityReading{Seconds: time.Since(start).Seconds(), EngineSeconds: pr.EngineSeconds, Text: pr.Text, Verdict: NoVerdict}
+	if q := pr.Quality; q != nil && err == nil {
+		score := q.Score
+		r.Verdict, r.Reasons, r.Score = string(q.Verdict), q.Reasons, &score
+	}
 	if err != nil {
 		r.Text, r.Error = "", err.Error()
 	}
@@ -650,13 +674,7 @@ func (r FidelityReport) Write(w io.Writer) error {
 		"seconds: wall time of each reading (for tesseract the whole process, model load included), added up over a set;\n" +
 		"  p. engine: of the pipeline's, the OCR worker's time on the page's image (cleanup, orientation, readings, outputs)\n\n")
 
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "set\tpage\tchars\tCER tesseract\tCER pipeline\ts tesseract\ts pipeline\t")
-	for _, p := range r.Pages {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%.2f\t%.2f\t\n", p.Set, p.Name, p.Chars,
-			cerFmt(p.Tesseract.CER)+failMark(p.Tesseract), cerFmt(p.Pipeline.CER)+failMark(p.Pipeline), p.Tesseract.Seconds, p.Pipeline.Seconds)
-	}
-	if err := tw.Flush(); err != nil {
+	if err := r.writePages(&b); err != nil {
 		return err
 	}
 	for _, p := range r.Pages {
@@ -714,7 +732,7 @@ func (r FidelityReport) Write(w io.Writer) error {
 		b.WriteString(" (smoke run: 2 small pages, not the targets' conditions)")
 	}
 	b.WriteString(":\n")
-	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	for _, t := range r.Targets {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", t.Name, t.Want, t.Got, fidelityMet(t.Met))
 	}
@@ -723,6 +741,32 @@ func (r FidelityReport) Write(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writePages is the table of pages: languages, both CERs and seconds, and the pipeline's
+// verdict on the page with the judge's score and the reasons for a review.
+func (r FidelityReport) writePages(b *strings.Builder) error {
+	b.WriteString("pages (verdict: the pipeline record's quality verdict, " + NoVerdict + " when it has none; score: the judge's estimate of the share read right):\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "set\tpage\tlang\tchars\tCER tesseract\tCER pipeline\ts tesseract\ts pipeline\ts p. engine\tverdict\tscore\t reasons")
+	for _, p := range r.Pages {
+		pr := p.Pipeline
+		reasons := "" // after the last cell, unaligned: they are of any length
+		if len(pr.Reasons) > 0 {
+			reasons = " " + strings.Join(pr.Reasons, "; ")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t%s\n", p.Set, p.Name, orDash(LangArg(p.Langs)), p.Chars,
+			cerFmt(p.Tesseract.CER)+failMark(p.Tesseract), cerFmt(pr.CER)+failMark(pr), p.Tesseract.Seconds, pr.Seconds, pr.EngineSeconds,
+			orDash(pr.Verdict), scoreFmt(pr.Score), reasons)
+	}
+	return tw.Flush()
+}
+
+func scoreFmt(x *float64) string {
+	if x == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", *x)
 }
 
 func failMark(rd FidelityReading) string {

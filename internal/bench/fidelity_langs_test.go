@@ -105,11 +105,11 @@ func TestRunFidelityLangs(t *testing.T) {
 	bin := fakeTesseract(t, "echo \"$4\"\n", "deu") // prints the -l argument as its text
 	var mu sync.Mutex
 	asked := map[string]string{}
-	read := func(_ context.Context, p FidelityPage) (string, float64, error) {
+	read := func(_ context.Context, p FidelityPage) (PipelineReading, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		asked[p.Name] = LangArg(p.Langs)
-		return p.Truth, 0, nil
+		return PipelineReading{Text: p.Truth}, nil
 	}
 	rep, err := RunFidelity(context.Background(), pages, read, FidelityOptions{Jobs: 1, Tesseract: bin, Dir: t.TempDir()})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/colophon-archive/colophon/internal/imageinfo"
 	"github.com/colophon-archive/colophon/internal/sample"
 	"github.com/colophon-archive/colophon/internal/textmetrics"
+	"github.com/colophon-archive/colophon/pipeline"
 )
 
 // These tests run the tesseract command (as TestRunBaseline does), never the engine in
@@ -146,9 +147,13 @@ func TestRunFidelity(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	perfect := func(ctx context.Context, p FidelityPage) (string, float64, error) {
+	perfect := func(ctx context.Context, p FidelityPage) (PipelineReading, error) {
 		time.Sleep(10 * time.Millisecond)
-		return p.Truth, 0.004, nil
+		q := &pipeline.Quality{Verdict: pipeline.VerdictOK, Score: 0.97}
+		if p.Degradation != "clean" {
+			q = nil // a record without a verdict
+		}
+		return PipelineReading{Text: p.Truth, EngineSeconds: 0.004, Quality: q}, nil
 	}
 	rep, err := RunFidelity(ctx, pages, perfect, FidelityOptions{Jobs: 2, Smoke: true, Command: "colophon bench --fidelity --smoke"})
 	if err != nil {
@@ -169,6 +174,11 @@ func TestRunFidelity(t *testing.T) {
 			!near(tr.CER, float64(tr.Edits)/float64(p.Chars)) {
 			t.Errorf("%s: tesseract %+v", p.Name, tr)
 		}
+	}
+	// The verdict travels from the record; a record without one is reported as none.
+	if c, r := rep.Pages[0].Pipeline, rep.Pages[1].Pipeline; c.Verdict != "ok" || c.Score == nil || *c.Score != 0.97 ||
+		r.Verdict != NoVerdict || r.Score != nil || rep.Pages[0].Tesseract.Verdict != "" {
+		t.Errorf("verdicts: clean %q (score %v), turned %q (score %v), tesseract %q", c.Verdict, c.Score, r.Verdict, r.Score, rep.Pages[0].Tesseract.Verdict)
 	}
 	// Upright, tesseract reads the small clean page nearly perfectly.
 	if c := rep.Pages[0].Tesseract.CER; c > 0.05 {
@@ -205,7 +215,7 @@ func TestRunFidelity(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"colophon bench --fidelity", "note-clean", "note-rot90", "micro", "MET", "not measured",
-		"smoke run", "no real pages", "rot90: turned 90 deg counter-clockwise", "s p. engine"} {
+		"smoke run", "no real pages", "rot90: turned 90 deg counter-clockwise", "s p. engine", "verdict", " 0.97\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
@@ -221,18 +231,18 @@ func TestRunFidelityFailures(t *testing.T) {
 	}
 	// A stand-in tesseract: knows English, reads "The next" from any file, fails on the turned one.
 	bin := fakeTesseract(t, "case \"$1\" in *rot90*) echo 'cannot read' >&2; exit 3;; esac\necho 'The next'\n")
-	failClean := func(ctx context.Context, p FidelityPage) (string, float64, error) {
+	failClean := func(ctx context.Context, p FidelityPage) (PipelineReading, error) {
 		if p.Degradation == "clean" {
-			return "", 0, errors.New("worker refused the page")
+			return PipelineReading{}, errors.New("worker refused the page")
 		}
-		return p.Truth, 0.5, nil
+		return PipelineReading{Text: p.Truth, EngineSeconds: 0.5}, nil
 	}
 	rep, err := RunFidelity(context.Background(), pages, failClean, FidelityOptions{Jobs: 1, Tesseract: bin, Dir: t.TempDir()})
 	if !errors.Is(err, ErrFidelityFailed) || !strings.Contains(err.Error(), "2, first") {
 		t.Fatalf("error %v, want ErrFidelityFailed with 2 failures", err)
 	}
 	clean, turned := rep.Pages[0], rep.Pages[1]
-	if clean.Pipeline.CER != 1 || clean.Pipeline.Error == "" || clean.Tesseract.Error != "" || clean.Tesseract.CER >= 1 {
+	if clean.Pipeline.CER != 1 || clean.Pipeline.Error == "" || clean.Tesseract.Error != "" || clean.Tesseract.CER >= 1 || clean.Pipeline.Verdict != NoVerdict {
 		t.Errorf("clean: %+v", clean)
 	}
 	if turned.Tesseract.CER != 1 || !strings.Contains(turned.Tesseract.Error, "cannot read") || turned.Pipeline.CER != 0 {
