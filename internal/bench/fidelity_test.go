@@ -198,7 +198,7 @@ func TestRunFidelity(t *testing.T) {
 	var names []string
 	for _, tg := range rep.Targets {
 		names = append(names, tg.Name)
-		if strings.HasPrefix(tg.Name, "real") {
+		if realTarget(tg.Name) {
 			if tg.Met != nil {
 				t.Errorf("%s: measured without real pages", tg.Name)
 			}
@@ -206,8 +206,12 @@ func TestRunFidelity(t *testing.T) {
 			t.Errorf("%s: %s, want met", tg.Name, tg.Got)
 		}
 	}
-	if len(names) != 4 || !strings.HasPrefix(names[3], "rot90") {
+	// 2 for each of the 3 real sets, cost, 2 of verdicts, degraded, rot90.
+	if len(names) != 11 || !strings.HasPrefix(names[0], SetArchivalTypescript) || !strings.HasPrefix(names[10], "rot90") {
 		t.Errorf("targets %q", names)
+	}
+	if rep.WorseThanPlain == nil || len(rep.WorseThanPlain) != 0 {
+		t.Errorf("worse than plain %v, want [] (no real pages)", rep.WorseThanPlain)
 	}
 
 	var out bytes.Buffer
@@ -215,7 +219,8 @@ func TestRunFidelity(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"colophon bench --fidelity", "note-clean", "note-rot90", "micro", "MET", "not measured",
-		"smoke run", "no real pages", "rot90: turned 90 deg counter-clockwise", "s p. engine", "verdict", " 0.97\n"} {
+		"smoke run", "no real pages", "rot90: turned 90 deg counter-clockwise", "s p. engine", "verdict", " 0.97\n",
+		"real pages read worse than plain tesseract (pipeline CER > 1.1 x tesseract's + 0.005): 0"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
@@ -315,23 +320,34 @@ func TestFidelityFinish(t *testing.T) {
 		t.Errorf("degradations %q", degs)
 	}
 
+	if len(r.WorseThanPlain) != 1 || r.WorseThanPlain[0].Name != "b" {
+		t.Errorf("worse than plain: %+v, want b", r.WorseThanPlain)
+	}
+	yes, no := met(true), met(false)
 	want := []struct {
 		name string
-		met  bool
+		met  *bool
 	}{
-		{"degraded pages: CER", true},     // 33 edits against 1000: 0.033x
-		{"degraded pages: seconds", true}, // 11 s against 14 s
-		{"real pages", true},              // 15 edits against 20
-		{"rot90", false},                  // 3/500 = 0.006 against 0 upright: more than 0.005 worse
-		{"rot180", false},                 // 10/500 = 0.02 against 5/500 upright
+		{"archival-typescript: pooled", nil}, // no such pages
+		{"archival-typescript: pages worse", nil},
+		{"old-books: pooled", yes},          // 10 edits against 20
+		{"old-books: pages worse", yes},     // 0.01 against 0.02
+		{"tesseract-test: pooled", no},      // 0.05 against a perfect 0
+		{"tesseract-test: pages worse", no}, // b
+		{"real pages: OCR worker", nil},     // no engine seconds
+		{"real pages with pipeline CER > 0.10", nil},
+		{"real pages with pipeline CER < 0.03", nil}, // a, without a verdict
+		{"degraded pages: CER", yes},                 // 33 edits against 1000: 0.033x
+		{"rot90", no},                                // 3/500 = 0.006 against 0 upright: more than 0.005 worse
+		{"rot180", no},                               // 10/500 = 0.02 against 5/500 upright
 	}
 	if len(r.Targets) != len(want) {
 		t.Fatalf("targets %+v", r.Targets)
 	}
 	for i, w := range want {
 		tg := r.Targets[i]
-		if !strings.HasPrefix(tg.Name, w.name) || tg.Met == nil || *tg.Met != w.met {
-			t.Errorf("target %d: %+v (met %v), want %s met=%v", i, tg, deref(tg.Met), w.name, w.met)
+		if !strings.HasPrefix(tg.Name, w.name) || deref(tg.Met) != deref(w.met) {
+			t.Errorf("target %d: %+v (met %v), want %s met=%v", i, tg, deref(tg.Met), w.name, deref(w.met))
 		}
 	}
 }
@@ -347,6 +363,16 @@ func fakeTesseract(t *testing.T, body string, langs ...string) string {
 		t.Fatal(err)
 	}
 	return bin
+}
+
+// realTarget says whether a target is about the real pages.
+func realTarget(name string) bool {
+	for _, p := range []string{SetArchivalTypescript, SetOldBooks, SetTesseractTest, "real pages"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func deref(b *bool) any {
