@@ -241,5 +241,17 @@ func TestBenchFidelitySmoke(t *testing.T) {
 		if e := p.Pipeline.EngineSeconds; e <= 0 || e >= p.Pipeline.Seconds {
 			t.Errorf("page %s: pipeline engine seconds %.3f, want in (0, %.3f)", p.Name, e, p.Pipeline.Seconds)
 		}
+		// Generated pages are English; the verdict is the record's, or none.
+		if bench.LangArg(p.Langs) != "eng" {
+			t.Errorf("page %s: languages %v, want eng", p.Name, p.Langs)
+		}
+		switch v := p.Pipeline.Verdict; v {
+		case bench.NoVerdict, "ok", "review":
+		default:
+			t.Errorf("page %s: verdict %q", p.Name, v)
+		}
+	}
+	if rep.WorseThanPlain == nil || len(rep.WorseThanPlain) != 0 {
+		t.Errorf("worse than plain %v, want [] (no real pages in a smoke run)", rep.WorseThanPlain)
 	}
 }
