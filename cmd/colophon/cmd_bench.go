@@ -529,6 +529,11 @@ func runFidelityBench(ctx context.Context, g, workerG *globals, o benchOptions, 
 			return bench.PipelineReading{}, err
 		}
 		pg := r.Pages[0]
+		// The record says what the page was read in: a comparison in other languages than
+		// plain tesseract's would measure the languages, not the reading.
+		if got := pg.Record.OCR.Languages; !slices.Equal(got, p.Langs) {
+			return bench.PipelineReading{}, fmt.Errorf("page %s: the pipeline read it in %s, asked for %s", p.Name, bench.LangArg(got), bench.LangArg(p.Langs))
+		}
 		return bench.PipelineReading{Text: string(pg.Text), EngineSeconds: r.RecognitionSeconds, Quality: pg.Record.OCR.Quality}, nil
 	}
 	if err := os.MkdirAll(filepath.Join(work, "files"), 0o755); err != nil {
