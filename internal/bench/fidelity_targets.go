@@ -127,7 +127,7 @@ func (r *FidelityReport) setTotals(set string) (FidelityTotals, bool) {
 }
 
 func (r *FidelityReport) realSetCERTarget(set string, ratio float64) Target {
-	t := Target{Name: set + ": pooled CER, pipeline / tesseract", Want: fmt.Sprintf("<= %.2fx", ratio), Got: "no pages (corpus not found)"}
+	t := Target{Name: set + ": pooled CER, pipeline / tesseract", Want: fmt.Sprintf("<= %.2fx", ratio), Got: "no pages in this run"}
 	s, ok := r.setTotals(set)
 	if !ok {
 		return t
@@ -139,7 +139,7 @@ func (r *FidelityReport) realSetCERTarget(set string, ratio float64) Target {
 
 func (r *FidelityReport) realSetPagesTarget(set string) Target {
 	t := Target{Name: fmt.Sprintf("%s: pages worse than %.1fx tesseract's CER + %.3f", set, TargetPageCERFactor, TargetPageCERSlack),
-		Want: "none", Got: "no pages (corpus not found)"}
+		Want: "none", Got: "no pages in this run"}
 	s, ok := r.setTotals(set)
 	if !ok {
 		return t
@@ -162,7 +162,7 @@ func (r *FidelityReport) realSetPagesTarget(set string) Target {
 // against plain tesseract's whole process, page for page.
 func (r *FidelityReport) engineSecondsTarget() Target {
 	t := Target{Name: "real pages: OCR worker s/page / tesseract s/page", Want: fmt.Sprintf("<= %.2fx", TargetEngineSecondsRatio),
-		Got: "no real pages (corpus not found)"}
+		Got: "no real pages in this run"}
 	real := r.Real
 	if real.Pages == 0 {
 		return t

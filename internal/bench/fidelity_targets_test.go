@@ -148,7 +148,7 @@ func TestRealSetTargets(t *testing.T) {
 		{"old-books as plain", []FidelityPageResult{fpage(SetOldBooks, "a", 0.02, 0.02, "")},
 			"old-books: pooled", "1.00x (0.0200 / 0.0200)", met(true)},
 		{"old-books absent", []FidelityPageResult{fpage(SetTesseractTest, "a", 0.02, 0.02, "")},
-			"old-books: pooled", "no pages (corpus not found)", nil},
+			"old-books: pooled", "no pages in this run", nil},
 		{"a folder the issue does not name", []FidelityPageResult{fpage("letters", "a", 0.02, 0.03, "")},
 			"letters: pooled", "1.50x (0.0300 / 0.0200)", met(false)},
 		{"cost: 1 s of engine against 1 s of tesseract", []FidelityPageResult{fpage(SetOldBooks, "a", 0.02, 0.02, "")},
