@@ -53,9 +53,16 @@ type Degradation struct {
 	// gutter does: the brightness at a fraction t of the width is multiplied by
 	// 1 - Shading*t^2. 0 leaves the lighting even.
 	Shading float64
+	// Invert turns the page into a negative, white type on black, last of the pixel steps:
+	// a page printed or photographed in reverse.
+	Invert bool
 	// JPEGQuality, when not 0, encodes the page as a JPEG of this quality (1-100) instead
 	// of PNG.
 	JPEGQuality int
+	// DeclareDPI, when not 0, is the resolution the file's header states instead of the
+	// true one: the 72 or 96 dpi that web and camera JPEGs carry whatever they were
+	// scanned at.
+	DeclareDPI int
 }
 
 // Speckle is dark specks scattered over the page (toner, dust, dirt) and, optionally,
@@ -100,6 +107,11 @@ func Set() []Degradation {
 		{Name: "jpeg-q10", JPEGQuality: 10},
 		{Name: "combined", Speckle: Speckle{PerSquareInch: 15, MinRadius: 0.8, MaxRadius: 2, Pixels: 0.003},
 			SkewDegrees: 2, BlurSigma: 1.5, ScanDPI: 200, Ink: 90, Paper: 200, Shading: 0.3, JPEGQuality: 20},
+		// What real archive scans showed Colophon's cleanup doing harm on (issue 12): a
+		// negative, faded typescript, and a low-resolution JPEG declaring 72 dpi.
+		{Name: "inverted", Invert: true},
+		{Name: "faded", BlurSigma: 0.8, Ink: 165, Paper: 215},
+		{Name: "lowres-wrong-dpi", ScanDPI: 120, JPEGQuality: 80, DeclareDPI: 72},
 	}
 }
 
@@ -132,6 +144,15 @@ func (d Degradation) FileDPI(dpi int) int {
 	return dpi
 }
 
+// HeaderDPI is the resolution the degraded page's file declares: DeclareDPI when set,
+// else FileDPI.
+func (d Degradation) HeaderDPI(dpi int) int {
+	if d.DeclareDPI > 0 {
+		return d.DeclareDPI
+	}
+	return d.FileDPI(dpi)
+}
+
 // String describes the degradation and its parameters, for reports.
 func (d Degradation) String() string {
 	var parts []string
@@ -161,10 +182,16 @@ func (d Degradation) String() string {
 	if d.Shading > 0 {
 		add("shaded to %.0f%% at the right edge", 100*(1-d.Shading))
 	}
+	if d.Invert {
+		add("inverted")
+	}
 	if d.JPEGQuality != 0 {
 		add("JPEG quality %d", d.JPEGQuality)
 	} else {
 		add("PNG")
+	}
+	if d.DeclareDPI > 0 {
+		add("header says %d dpi", d.DeclareDPI)
 	}
 	out := d.Name + ":"
 	for i, p := range parts {
@@ -202,6 +229,9 @@ func (d Degradation) validate() error {
 	if s.PerSquareInch > 0 && !(s.MinRadius > 0 && s.MinRadius <= s.MaxRadius && s.MaxRadius <= 50) {
 		errs = append(errs, fmt.Errorf("speck radius %v-%v px: want 0 < min <= max <= 50", s.MinRadius, s.MaxRadius))
 	}
+	if d.DeclareDPI < 0 {
+		errs = append(errs, fmt.Errorf("declared dpi %d: want 0 or more", d.DeclareDPI))
+	}
 	if d.JPEGQuality < 0 || d.JPEGQuality > 100 {
 		errs = append(errs, fmt.Errorf("JPEG quality %d: want 1-100 (0 for PNG)", d.JPEGQuality))
 	}
@@ -212,12 +242,15 @@ func (d Degradation) validate() error {
 }
 
 // Apply degrades img, a page at dpi dots per inch, and encodes it: PNG with a pHYs chunk,
-// or JPEG with a JFIF density, recording dpi either way. The same arguments always give
-// the same bytes. img is not modified.
+// or JPEG with a JFIF density, recording its resolution (or d.DeclareDPI) either way. The
+// same arguments always give the same bytes. img is not modified.
 func Apply(img *image.Gray, dpi int, d Degradation, seed int64) ([]byte, error) {
 	out, dpi, err := Degrade(img, dpi, d, seed)
 	if err != nil {
 		return nil, err
+	}
+	if d.DeclareDPI > 0 {
+		dpi = d.DeclareDPI
 	}
 	if d.JPEGQuality != 0 {
 		return EncodeJPEG(out, dpi, d.JPEGQuality)
@@ -264,6 +297,11 @@ func Degrade(img *image.Gray, dpi int, d Degradation, seed int64) (*image.Gray, 
 	}
 	if d.Paper > d.Ink || d.Shading > 0 {
 		expose(out, d.Ink, d.Paper, d.Shading)
+	}
+	if d.Invert {
+		for i, v := range out.Pix {
+			out.Pix[i] = 255 - v
+		}
 	}
 	return out, dpi, nil
 }

@@ -80,8 +80,8 @@ func TestApply(t *testing.T) {
 			}
 			g, info := decode(t, a)
 			wantFormat := map[string]string{"png": "png", "jpg": "jpeg"}[d.Ext()]
-			if info.Format != wantFormat || info.DPI != d.FileDPI(testDPI) {
-				t.Errorf("format %s at %d dpi, want %s at %d", info.Format, info.DPI, wantFormat, d.FileDPI(testDPI))
+			if info.Format != wantFormat || info.DPI != d.HeaderDPI(testDPI) {
+				t.Errorf("format %s at %d dpi, want %s at %d", info.Format, info.DPI, wantFormat, d.HeaderDPI(testDPI))
 			}
 			gw, gh := g.Rect.Dx(), g.Rect.Dy()
 			switch {
@@ -299,7 +299,7 @@ func TestPages(t *testing.T) {
 		}
 		names[p.Name] = true
 		_, info := decode(t, p.File)
-		if info.DPI != p.DPI || info.Width != p.Width || info.Height != p.Height || p.Ext != p.Degradation.Ext() {
+		if info.DPI != p.Degradation.HeaderDPI(p.DPI) || info.Width != p.Width || info.Height != p.Height || p.Ext != p.Degradation.Ext() {
 			t.Errorf("%s: file %+v, page says %dx%d at %d dpi, .%s", p.Name, info, p.Width, p.Height, p.DPI, p.Ext)
 		}
 		if p.Truth == "" || (p.Text == "second" && p.Truth != "Another page.") {

@@ -58,8 +58,8 @@ type Page struct {
 	File        []byte // the encoded page: PNG or JPEG, with its resolution
 	Ext         string // "png" or "jpg"
 	Truth       string // exactly the text drawn on the page
-	DPI         int
-	Width       int // of the degraded image, in pixels
+	DPI         int    // the page's true resolution (its file may declare another: Degradation.HeaderDPI)
+	Width       int    // of the degraded image, in pixels
 	Height      int
 }
 

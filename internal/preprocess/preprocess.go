@@ -32,7 +32,9 @@ const (
 	// StepBorder: dark regions connected to the image edge (the scanner lid
 	// or bed) painted with the paper's tone. area_pct: share of the page;
 	// dark_below, paper: the grey levels that told border from paper;
-	// min_width_px: the thinnest band taken for border.
+	// min_width_px: the thinnest band taken for border. A dark region over
+	// borderMaxArea of the page is not border: the step is recorded with
+	// applied=false and why, and nothing is painted.
 	StepBorder = "border"
 	// StepNormalize: background flattened to a uniform 200, then the ink
 	// level (black) stretched to 0 and white to 255. brick_px: the grey

@@ -86,6 +86,9 @@ const (
 	borderDarkFrac = 0.5
 	borderMinWidth = 0.06 // inches
 	borderGrow     = 2    // small pixels (0.1 in at 300 dpi), to cover the soft rim
+	// borderMaxArea bounds what is taken for border: the scanner's lid or bed shows round
+	// the paper, it does not cover it.
+	borderMaxArea = 0.4
 )
 
 // removeBorder finds dark regions connected to the image edge (the scanner
@@ -108,11 +111,23 @@ func (pg *page) removeBorder() (*Step, error) {
 	if err != nil {
 		return nil, fmt.Errorf("measure border: %w", err)
 	}
+	area := float64(n) / float64(ws*hs)
+	if area > borderMaxArea {
+		// What covers most of the page is the page: a dark ground, a photograph, type on
+		// black. It is left for binarisation to judge, never painted out.
+		destroy(pg.mask)
+		pg.mask = nil
+		return &Step{Name: StepBorder, Params: map[string]string{
+			"area_pct": ftoa(100*area, 1),
+			"applied":  "false",
+			"why":      "dark region connected to the edge covers more than " + ftoa(100*borderMaxArea, 0) + "% of the page",
+		}}, nil
+	}
 	if C.pixSetMasked(pg.small, pg.mask, C.l_uint32(paper)) != 0 {
 		return nil, errors.New("paint border: leptonica failed")
 	}
 	return &Step{Name: StepBorder, Params: map[string]string{
-		"area_pct":     ftoa(100*float64(n)/float64(ws*hs), 1),
+		"area_pct":     ftoa(100*area, 1),
 		"dark_below":   itoa(int(thresh)),
 		"paper":        itoa(int(paper)),
 		"min_width_px": itoa(open * pg.red),

@@ -270,6 +270,8 @@ type Result struct {
 	LetterWords, KnownWords int
 	// Chars are the characters of the words read, spaces aside.
 	Chars int
+	// Boxes are the words' boxes on the image read, in reading order.
+	Boxes []image.Rectangle
 	// SourceDPI is the resolution Tesseract read the page at: the one given, or its own
 	// estimate from the text's size when the one given was implausible (under 70).
 	SourceDPI int
@@ -789,6 +791,7 @@ func assemble(words []word) Result {
 	var b strings.Builder
 	var sum float64
 	var n, lw, kw, chars int
+	var boxes []image.Rectangle
 	var prev word
 	for _, w := range words {
 		text := strings.TrimSpace(w.text)
@@ -810,6 +813,7 @@ func assemble(words []word) Result {
 		n++
 		prev = w
 		chars += utf8.RuneCountInString(text)
+		boxes = append(boxes, image.Rect(w.box.left, w.box.top, w.box.right, w.box.bottom))
 		if letters(text) >= 2 {
 			lw++
 			if w.dict {
@@ -817,7 +821,7 @@ func assemble(words []word) Result {
 			}
 		}
 	}
-	r := Result{Text: b.String(), Words: n, LetterWords: lw, KnownWords: kw, Chars: chars}
+	r := Result{Text: b.String(), Words: n, LetterWords: lw, KnownWords: kw, Chars: chars, Boxes: boxes}
 	if n > 0 {
 		b.WriteByte('\n')
 		r.Text = b.String()

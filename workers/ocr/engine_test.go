@@ -50,22 +50,25 @@ func TestReadWithTesseract(t *testing.T) {
 	tests := []struct {
 		name        string
 		img         *image.Gray
-		letters     bool    // guess orientation from the letters' shapes
-		retryBelow  float64 // DefaultRetryBelow, or higher to make a page unsure
-		wantBy      string  // the orientation detector in the record; "" for none
+		letters     bool   // guess orientation from the letters' shapes
+		held        bool   // hold the first reading poor, so it is read cleaned and with Sauvola
+		wantBy      string // the orientation detector in the record; "" for none
 		wantRotated int
 		wantConfigs []string // the readings recorded, in order; nil for one reading
 	}{
-		{"upside down, letters looked at: turned first, read once", upsideDown, true, DefaultRetryBelow,
+		{"upside down, letters looked at: turned first, read once", upsideDown, true, false,
 			pipeline.DetectorLetterShapes, 180, nil},
-		{"upside down, letters not looked at: read, detected, turned, read", upsideDown, false, DefaultRetryBelow,
-			pipeline.DetectorOSD, 180, []string{"binarize=otsu psm=3", "rotate=180 binarize=otsu psm=3"}},
-		{"upright but held unsure: read with Otsu, then Sauvola", upright, true, 99.9,
-			pipeline.DetectorLetterShapes, 0, []string{"binarize=otsu psm=3", "binarize=sauvola psm=3"}},
+		{"upside down, letters not looked at: read, detected, turned, read", upsideDown, false, false,
+			pipeline.DetectorOSD, 180, []string{"binarize=none psm=3", "rotate=180 binarize=none psm=3"}},
+		{"upright but held poor: read as it is, cleaned, then with Sauvola", upright, true, true,
+			pipeline.DetectorLetterShapes, 0, []string{"binarize=none psm=3", "binarize=otsu psm=3", "binarize=sauvola psm=3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := &Worker{cfg: config{preprocess: true, orient: true, retryBelow: tt.retryBelow, pageTimeout: DefaultPageTimeout}}
+			w := &Worker{cfg: testConfig()}
+			if tt.held {
+				w.cfg.readAgainBelow, w.cfg.localBelow = 1.01, 1.01
+			}
 			if tt.letters {
 				w.cfg.guess = preprocess.GuessOrientation
 			}
@@ -97,8 +100,14 @@ func TestReadWithTesseract(t *testing.T) {
 			if strings.Join(configs, "|") != strings.Join(tt.wantConfigs, "|") {
 				t.Errorf("readings %q, want %q", configs, tt.wantConfigs)
 			}
-			if len(configs) > 0 && (kept == nil || kept.MeanConfidence != r.info.MeanConfidence || kept.Words != r.info.Words) {
+			if len(configs) > 0 && (kept == nil || kept.MeanConfidence != r.info.MeanConfidence || kept.Words != r.info.Words || kept.Score != r.info.Quality.Score) {
 				t.Errorf("kept reading %+v does not match the page's confidence %.1f and words %d", kept, r.info.MeanConfidence, r.info.Words)
+			}
+			if q := r.info.Quality; q == nil || q.Verdict != pipeline.VerdictOK || q.Score < reviewBelow {
+				t.Errorf("quality %+v, want ok", q)
+			}
+			if sc := r.info.Scale; sc == nil || sc.DeclaredDPI != 300 || r.dpi != 300 {
+				t.Errorf("scale %+v at %d dpi, want 300 declared and taken", sc, r.dpi)
 			}
 			if len(r.res.HOCR) == 0 || len(r.res.ALTO) == 0 || len(r.res.PDF) == 0 {
 				t.Errorf("outputs missing: hOCR %d, ALTO %d, PDF %d bytes", len(r.res.HOCR), len(r.res.ALTO), len(r.res.PDF))

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/colophon-archive/colophon/internal/bus"
@@ -60,6 +61,7 @@ type reading struct {
 	res    tesseract.Result
 	models []pipeline.Model // the model files that read it
 	info   pipeline.OCRInfo // the fields about this reading: confidence, words, PSM, steps, attempts, orientation, duration
+	dpi    int              // the resolution it was read at
 }
 
 // readPage reads a decoded scan: page says which (image, resolution, languages, number,
@@ -86,38 +88,77 @@ func (s *slot) readPage(ctx context.Context, log *slog.Logger, page tesseract.Pa
 // candidate is one reading of the page.
 type candidate struct {
 	res     tesseract.Result
+	judged  judgement
 	steps   []pipeline.Step
 	attempt pipeline.Attempt
 	rotate  int         // clockwise quarter turns applied before cleanup, in degrees
 	cfg     readConfig  // how it was read
-	page    *image.Gray // the cleaned page it was read from
+	page    *image.Gray // the page it was read from: cleaned, or as it came for plainRead
+}
+
+// plainRead is the page as Tesseract itself binarises it, at the measured resolution:
+// what plain `tesseract` reads, and on most real grey and colour scans as good a reading
+// as any cleanup gives. Every page is read so first; a page it does not read clearly well
+// is read cleaned too, and the judge keeps the better reading.
+var plainRead = readConfig{preprocess.NoBinarization, tesseract.PSMAuto}
+
+// upright is the page turned by rotate degrees, with its letters measured (the judge
+// counts how many of them a reading found).
+type upright struct {
+	img     *image.Gray
+	letters []image.Rectangle
 }
 
 func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want tesseract.Page) (reading, error) {
 	var r reading
-	img, dpi := want.Image, want.DPI
+	img := want.Image
+	// White type on black is inverted, so that neither the cleanup (which would take the
+	// black for a scan border) nor Tesseract sees a page of ink.
+	var pageSteps []pipeline.Step
+	if st, inv := invertIfDark(img); inv != nil {
+		img, pageSteps = inv, append(pageSteps, st)
+	}
+	text := preprocess.MeasureText(img)
+	dpi, scale, scaleUnsure := settleScale(want.DPI, s.w.cfg.defaultDPI, text)
+	r.info.Scale, r.dpi = &scale, dpi
+	turned := map[int]*upright{0: {img: img, letters: text.Boxes}}
+	turn := func(rotate int) (*upright, error) {
+		if u := turned[rotate]; u != nil {
+			return u, nil
+		}
+		t, err := preprocess.RotateOrth(img, rotate)
+		if err != nil {
+			return nil, fmt.Errorf("turn page upright: %w", err)
+		}
+		u := &upright{img: t, letters: preprocess.MeasureText(t).Boxes}
+		turned[rotate] = u
+		return u, nil
+	}
 	// prepare turns the page and cleans it the way c says.
 	prepare := func(rotate int, c readConfig) (candidate, error) {
 		cand := candidate{rotate: rotate, cfg: c}
-		page := img
-		if rotate != 0 {
-			var err error
-			if page, err = preprocess.RotateOrth(img, rotate); err != nil {
-				return cand, fmt.Errorf("turn page upright: %w", err)
-			}
+		u, err := turn(rotate)
+		if err != nil {
+			return cand, err
 		}
-		var err error
-		cand.page, cand.steps, err = s.clean(page, dpi, c.binarization)
+		if c == plainRead || !s.w.cfg.preprocess {
+			cand.page = u.img
+			return cand, nil
+		}
+		cand.page, cand.steps, err = s.clean(u.img, dpi, c.binarization)
 		return cand, err
 	}
-	// recognize reads a prepared page.
+	// recognize reads a prepared page and judges the reading.
 	recognize := func(cand candidate) (candidate, error) {
 		t0 := time.Now()
 		p := want
-		p.Image, p.PSM, p.HOCR, p.ALTO, p.PDF = cand.page, cand.cfg.psm, true, true, true
+		p.Image, p.DPI, p.PSM, p.HOCR, p.ALTO, p.PDF = cand.page, dpi, cand.cfg.psm, true, true, true
 		res, err := e.Read(ctx, p)
 		cand.res = res
-		cand.attempt = pipeline.Attempt{Config: cand.cfg.String(), MeanConfidence: res.MeanConfidence, Words: res.Words, DurationMS: time.Since(t0).Milliseconds()}
+		u := turned[cand.rotate]
+		cand.judged = judge(u.letters, shiftBoxes(res, cand.page, u.img))
+		cand.attempt = pipeline.Attempt{Config: cand.cfg.String(), MeanConfidence: res.MeanConfidence, Words: res.Words,
+			DurationMS: time.Since(t0).Milliseconds(), Score: round3(cand.judged.score)}
 		if cand.rotate != 0 {
 			cand.attempt.Config = fmt.Sprintf("rotate=%d %s", cand.rotate, cand.attempt.Config)
 		}
@@ -133,54 +174,58 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 		}
 		return recognize(cand)
 	}
-	// A page with no words is unsure too, unless it is blank: cleanup leaves a blank page
-	// as it is, doing no step.
+	// Unsure of its words: the reading may be of a page on its side or upside down. A page
+	// with no words is unsure too, unless it is blank.
 	unsure := func(c candidate) bool {
 		if s.w.cfg.retryBelow <= 0 {
 			return false
 		}
 		if c.res.Words == 0 {
-			return len(c.steps) > 0 || !s.w.cfg.preprocess
+			return c.judged.letters >= minLetters
 		}
 		return c.res.MeanConfidence < s.w.cfg.retryBelow
 	}
 
-	first, err := prepare(0, firstRead)
+	// The cleaned page is made first, for the orientation guess, which reads the letters'
+	// shapes on black and white, and for the reading cleaned when the first is poor.
+	cleaned, err := prepare(0, firstRead)
 	if err != nil {
 		return r, err
 	}
 	// How the page lies is settled before it is read, so that a page upside down or on
 	// its side is read once, turned upright. The letters' shapes tell it for Latin script
-	// in 10-45 ms, 2-5% of a reading. Where they do not say clearly (little text, another
-	// script), a landscape page, often a portrait page scanned on its side, is looked at
-	// by Tesseract's orientation detector, which costs about as much as a reading (0.5-0.9
-	// s on an A5 page here); any other page is read as it lies, and looked at only if that
-	// reading is unsure.
+	// cheaply (docs/benchmarks.md has the costs). Where they do not say clearly (little
+	// text, another script), a landscape page, often a portrait page scanned on its side,
+	// is looked at by Tesseract's orientation detector, which costs about a reading; any
+	// other page is read as it lies, and looked at only if that reading is unsure.
 	detected := false
 	if s.w.cfg.orient && s.w.cfg.guess != nil && latinScript(want.Langs) {
-		if r.info.Orientation = s.guessOrientation(log, first.page, dpi); r.info.Orientation != nil {
+		if r.info.Orientation = s.guessOrientation(log, cleaned.page, dpi); r.info.Orientation != nil {
 			detected = true
 		}
 	}
 	if s.w.cfg.orient && !detected && landscape(img) {
-		if r.info.Orientation, err = s.orientation(ctx, log, e, first.page, dpi); err != nil {
+		if r.info.Orientation, err = s.orientation(ctx, log, e, cleaned.page, dpi); err != nil {
 			return r, err
 		}
 		detected = true
 	}
+	rotate := 0
 	if o := r.info.Orientation; o != nil && o.Rotated != 0 {
-		if first, err = prepare(o.Rotated, firstRead); err != nil {
+		rotate = o.Rotated
+		if cleaned, err = prepare(rotate, firstRead); err != nil {
 			return r, err
 		}
 	}
-	best, err := recognize(first)
+	first, err := try(rotate, plainRead)
 	if err != nil {
 		return r, err
 	}
-	cands := []candidate{best} // every reading, in order; best is a copy of one of them
+	best := first
+	cands := []candidate{first} // every reading, in order; best is a copy of one of them
 	keep := func(c candidate) {
 		cands = append(cands, c)
-		if better(c.res, best.res) {
+		if c.judged.score > best.judged.score {
 			best = c
 		}
 	}
@@ -200,7 +245,7 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 			// o is relative to the page as read; the turn is applied to the scan.
 			rotate := (best.rotate + o.Rotated) % 360
 			o.Rotated = rotate
-			c, err := try(rotate, firstRead)
+			c, err := try(rotate, best.cfg)
 			if err != nil {
 				return r, err
 			}
@@ -210,15 +255,31 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 			}
 		}
 	}
-	if unsure(best) {
-		c, err := try(best.rotate, secondRead)
+	// Not read clearly well as it is: cleaned, and if still poor with Sauvola's local
+	// thresholds, for ink whose darkness varies across the page more than the background
+	// flattening evens out.
+	if s.w.cfg.retryBelow > 0 && s.w.cfg.preprocess && best.judged.score < s.w.cfg.readAgainBelow {
+		if cleaned.rotate != best.rotate {
+			if cleaned, err = prepare(best.rotate, firstRead); err != nil {
+				return r, err
+			}
+		}
+		c, err := recognize(cleaned)
 		if err != nil {
 			return r, err
 		}
 		keep(c)
+		if best.judged.score < s.w.cfg.localBelow {
+			c, err := try(best.rotate, secondRead)
+			if err != nil {
+				return r, err
+			}
+			keep(c)
+		}
 	}
 
-	r.res, r.info.Preprocessing, r.info.PSM = best.res, best.steps, int(best.cfg.psm)
+	r.res, r.info.PSM = best.res, int(best.cfg.psm)
+	r.info.Preprocessing = append(slices.Clone(pageSteps), best.steps...)
 	if best.rotate != 0 {
 		r.info.Preprocessing = append([]pipeline.Step{{Name: "rotate", Params: map[string]string{"clockwise_deg": fmt.Sprint(best.rotate)}}}, r.info.Preprocessing...)
 	}
@@ -232,8 +293,16 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 			r.info.Attempts = append(r.info.Attempts, a)
 		}
 		log.Info("page read again", "kept", best.attempt.Config, "readings", len(cands),
-			"first_confidence", fmt.Sprintf("%.1f", cands[0].attempt.MeanConfidence), "kept_confidence", fmt.Sprintf("%.1f", best.attempt.MeanConfidence))
+			"first_score", fmt.Sprintf("%.3f", cands[0].judged.score), "kept_score", fmt.Sprintf("%.3f", best.judged.score))
 	}
+	var doubts []string
+	if scaleUnsure {
+		doubts = append(doubts, pipeline.ReviewUnsureScale)
+	}
+	if o := r.info.Orientation; s.w.cfg.orient && unsure(best) && (o == nil || o.Detector == pipeline.DetectorOSD && o.Confidence < MinOrientationConfidence) {
+		doubts = append(doubts, pipeline.ReviewUnsureOrientation)
+	}
+	r.info.Quality = best.judged.quality(doubts)
 	r.info.MeanConfidence, r.info.Words = r.res.MeanConfidence, r.res.Words
 	ms, err := e.Models()
 	if err != nil {
@@ -245,17 +314,19 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 	return r, nil
 }
 
-// better reports whether reading a beats reading b: more sure of its words, without having
-// found markedly fewer of them (a reading of three confident words is not a better reading
-// of a page of three hundred).
-func better(a, b tesseract.Result) bool {
-	if b.Words == 0 {
-		return a.Words > 0
+// shiftBoxes returns res with its word boxes moved from read (a cleaned page, larger than
+// src when deskewing gave its corners room, centred on it) onto src.
+func shiftBoxes(res tesseract.Result, read, src *image.Gray) tesseract.Result {
+	dx, dy := (read.Bounds().Dx()-src.Bounds().Dx())/2, (read.Bounds().Dy()-src.Bounds().Dy())/2
+	if dx == 0 && dy == 0 {
+		return res
 	}
-	if float64(a.Words) < 0.7*float64(b.Words) {
-		return false
+	boxes := make([]image.Rectangle, len(res.Boxes))
+	for i, b := range res.Boxes {
+		boxes[i] = b.Sub(image.Pt(dx, dy))
 	}
-	return a.MeanConfidence > b.MeanConfidence
+	res.Boxes = boxes
+	return res
 }
 
 // guessOrientation reads how the cleaned page lies from the shapes of its letters; nil

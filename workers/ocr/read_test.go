@@ -47,9 +47,9 @@ func (s *scripted) Read(_ context.Context, p tesseract.Page) (tesseract.Result, 
 	s.reads = append(s.reads, p)
 	// The page is marked by its top-left pixel: 1 when it has been turned upright.
 	if p.Image.Pix[0] == 1 {
-		return tesseract.Result{Text: "upright\n", MeanConfidence: s.conf, Words: 100}, nil
+		return tesseract.Result{Text: "upright\n", MeanConfidence: s.conf, Words: 100, LetterWords: 100, KnownWords: 100}, nil
 	}
-	return tesseract.Result{Text: "garbage\n", MeanConfidence: 35, Words: 90}, nil
+	return tesseract.Result{Text: "garbage\n", MeanConfidence: 35, Words: 90, LetterWords: 90, KnownWords: 5}, nil
 }
 
 // markedPage is a w x h page whose corner that ends up top-left after turning it by
@@ -90,27 +90,29 @@ func TestRead(t *testing.T) {
 	}{
 		{"upright page: one reading", 40, 60, 0, 95, nil, nil, "upright\n", 1, 0, -1, "", nil},
 		{"upside down: read, turned, read", 40, 60, 180, 95, nil, nil, "upright\n", 2, 1, 180, pipeline.DetectorOSD,
-			[]string{"binarize=otsu psm=3", "rotate=180 binarize=otsu psm=3"}},
+			[]string{"binarize=none psm=3", "rotate=180 binarize=none psm=3"}},
 		{"on its side (landscape): turned first, read once", 60, 40, 270, 95, nil, nil, "upright\n", 1, 1, 270, pipeline.DetectorOSD, nil},
-		{"upright but faint: read again with Sauvola, better kept", 40, 60, 0, 60, nil, nil, "upright\n", 2, 1, 0, pipeline.DetectorOSD,
-			[]string{"binarize=otsu psm=3", "binarize=sauvola psm=3"}},
+		{"upright but faint: read cleaned, then with Sauvola", 40, 60, 0, 50, nil, nil, "upright\n", 3, 1, 0, pipeline.DetectorOSD,
+			[]string{"binarize=none psm=3", "binarize=otsu psm=3", "binarize=sauvola psm=3"}},
+		{"upright, a little faint: read cleaned only", 40, 60, 0, 65, nil, nil, "upright\n", 2, 1, 0, pipeline.DetectorOSD,
+			[]string{"binarize=none psm=3", "binarize=otsu psm=3"}},
 
 		{"letters say upright: one reading, no detector", 40, 60, 0, 95, letters(0, true), nil, "upright\n", 1, 0, 0, pipeline.DetectorLetterShapes, nil},
 		{"letters say upside down: turned first, read once", 40, 60, 180, 95, letters(180, true), nil, "upright\n", 1, 0, 180, pipeline.DetectorLetterShapes, nil},
 		{"letters say on its side (portrait): turned first, read once", 40, 60, 90, 95, letters(90, true), []string{"eng", "fra"}, "upright\n", 1, 0, 90, pipeline.DetectorLetterShapes, nil},
-		{"letters say upright, faint: Sauvola next, no detector", 40, 60, 0, 60, letters(0, true), nil, "upright\n", 2, 0, 0, pipeline.DetectorLetterShapes,
-			[]string{"binarize=otsu psm=3", "binarize=sauvola psm=3"}},
+		{"letters say upright, faint: cleaned and Sauvola next, no detector", 40, 60, 0, 50, letters(0, true), nil, "upright\n", 3, 0, 0, pipeline.DetectorLetterShapes,
+			[]string{"binarize=none psm=3", "binarize=otsu psm=3", "binarize=sauvola psm=3"}},
 		{"letters unsure: as without them", 40, 60, 180, 95, letters(0, false), nil, "upright\n", 2, 1, 180, pipeline.DetectorOSD,
-			[]string{"binarize=otsu psm=3", "rotate=180 binarize=otsu psm=3"}},
+			[]string{"binarize=none psm=3", "rotate=180 binarize=none psm=3"}},
 		{"letters turned it wrong: Tesseract's detector undoes it", 40, 60, 0, 95, letters(180, true), nil, "upright\n", 2, 1, 0, pipeline.DetectorOSD,
-			[]string{"rotate=180 binarize=otsu psm=3", "binarize=otsu psm=3"}},
+			[]string{"rotate=180 binarize=none psm=3", "binarize=none psm=3"}},
 		{"another script: letters not asked", 40, 60, 180, 95, letters(0, true), []string{"rus"}, "upright\n", 2, 1, 180, pipeline.DetectorOSD,
-			[]string{"binarize=otsu psm=3", "rotate=180 binarize=otsu psm=3"}},
+			[]string{"binarize=none psm=3", "rotate=180 binarize=none psm=3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &scripted{conf: tt.conf}
-			w := &Worker{cfg: config{orient: true, retryBelow: DefaultRetryBelow, pageTimeout: DefaultPageTimeout}}
+			w := &Worker{cfg: testConfig()}
 			guesses := 0
 			if tt.guess != nil {
 				w.cfg.guess = func(*image.Gray, int) (preprocess.Orientation, error) {
@@ -162,25 +164,8 @@ func TestRead(t *testing.T) {
 	}
 }
 
-func TestBetter(t *testing.T) {
-	r := func(conf float64, words int) tesseract.Result {
-		return tesseract.Result{MeanConfidence: conf, Words: words}
-	}
-	tests := []struct {
-		name string
-		a, b tesseract.Result
-		want bool
-	}{
-		{"more confident, as many words", r(90, 100), r(60, 100), true},
-		{"less confident", r(50, 100), r(60, 100), false},
-		{"more confident but far fewer words", r(95, 10), r(60, 100), false},
-		{"more confident, a few fewer words", r(95, 80), r(60, 100), true},
-		{"anything beats nothing", r(20, 3), r(0, 0), true},
-		{"nothing beats nothing", r(0, 0), r(0, 0), false},
-	}
-	for _, tt := range tests {
-		if got := better(tt.a, tt.b); got != tt.want {
-			t.Errorf("%s: better = %v", tt.name, got)
-		}
-	}
+// testConfig is the worker's reading configuration as New makes it, with no letter guess.
+func testConfig() config {
+	return config{preprocess: true, orient: true, retryBelow: DefaultRetryBelow, readAgainBelow: readAgainBelow, localBelow: localBelow,
+		pageTimeout: DefaultPageTimeout, defaultDPI: 300}
 }

@@ -106,8 +106,11 @@ type config struct {
 	preprocess  bool                                                   // clean scans before recognition
 	orient      bool                                                   // detect orientation and turn pages upright
 	guess       func(*image.Gray, int) (preprocess.Orientation, error) // the letter-shape orientation guess
-	retryBelow  float64                                                // read again when mean confidence is under this; 0: never
-	metrics     Metrics
+	retryBelow  float64                                                // look at the orientation again when mean confidence is under this; 0: never read a page twice
+	// A first reading scoring under readAgainBelow is read cleaned too, and under
+	// localBelow with Sauvola (judge.go); tests raise them to force the readings.
+	readAgainBelow, localBelow float64
+	metrics                    Metrics
 }
 
 // Option configures a Worker.
@@ -152,8 +155,10 @@ func WithPreprocessing(on bool) Option { return func(c *config) { c.preprocess =
 // off; default on.
 func WithOrientation(on bool) Option { return func(c *config) { c.orient = on } }
 
-// WithRetryBelow sets the mean word confidence under which a page is read a second time,
-// another way, keeping the better reading; default DefaultRetryBelow, 0 for never.
+// WithRetryBelow sets the mean word confidence under which a reading is taken as perhaps
+// of a page turned on its side or upside down, and the page's orientation is looked at
+// again; default DefaultRetryBelow. 0 reads every page once, as it comes: no orientation
+// check after reading, no cleaned or second reading however poor the first.
 func WithRetryBelow(conf float64) Option { return func(c *config) { c.retryBelow = conf } }
 
 // WithMetrics has the worker count pages, failures, bytes and recognition times in m.
@@ -167,17 +172,19 @@ func WithRecognizer(newEngine func() Recognizer) Option {
 // New prepares a worker on the shared OCR consumer. b must have the pipeline topology.
 func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Option) (*Worker, error) {
 	cfg := config{
-		concurrency: runtime.NumCPU(),
-		log:         slog.Default(),
-		defaultDPI:  300,
-		grace:       8 * time.Second,
-		pageTimeout: DefaultPageTimeout,
-		retry:       bus.DefaultRetry,
-		newEngine:   func() Recognizer { return tesseract.New("eng") },
-		preprocess:  true,
-		orient:      true,
-		guess:       preprocess.GuessOrientation,
-		retryBelow:  DefaultRetryBelow,
+		concurrency:    runtime.NumCPU(),
+		log:            slog.Default(),
+		defaultDPI:     300,
+		grace:          8 * time.Second,
+		pageTimeout:    DefaultPageTimeout,
+		retry:          bus.DefaultRetry,
+		newEngine:      func() Recognizer { return tesseract.New("eng") },
+		preprocess:     true,
+		orient:         true,
+		guess:          preprocess.GuessOrientation,
+		retryBelow:     DefaultRetryBelow,
+		readAgainBelow: readAgainBelow,
+		localBelow:     localBelow,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -325,9 +332,16 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, s *slot, log *sl
 		log.Warn("ack OCR job", pipeline.LogError, err)
 	}
 	m.PageDone()
-	log.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeOK, pipeline.LogDuration, time.Since(start).Milliseconds(),
+	attrs := []any{pipeline.LogOutcome, pipeline.OutcomeOK, pipeline.LogDuration, time.Since(start).Milliseconds(),
 		"recognition_ms", info.DurationMS, "confidence", fmt.Sprintf("%.1f", info.MeanConfidence), "words", info.Words,
-		"readings", max(1, len(info.Attempts)), "dpi", info.DPI, pipeline.LogAttempt, attempt)
+		"readings", max(1, len(info.Attempts)), "dpi", info.DPI, pipeline.LogAttempt, attempt}
+	if q := info.Quality; q != nil {
+		attrs = append(attrs, "verdict", q.Verdict, "score", fmt.Sprintf("%.3f", q.Score))
+		if r := q.Review(); r != "" {
+			attrs = append(attrs, "review", r)
+		}
+	}
+	log.Info("stage event", attrs...)
 }
 
 // process does the page's work. Errors wrapped with bus.Permanent are the page's fault;
@@ -363,16 +377,13 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 		return info, bus.Because(pipeline.ReasonBadImage, bus.Permanent(err))
 	}
 	obj.Data = nil // the decoded image is all we need from here on
-	dpi := hdr.DPI
-	if dpi < 70 || dpi > 2400 {
-		dpi = w.cfg.defaultDPI
-	}
 
 	t0 := time.Now()
 	// The PDF is dated when the page was submitted, not when it was read: a page read twice
 	// (a redelivery after a lost ack) gives the same bytes, and the checksums the metadata
 	// job carries hold whichever reading's objects the store kept.
-	r, err := s.readPage(ctx, log, tesseract.Page{Image: img, DPI: dpi, Number: job.Page, Langs: job.Languages,
+	// DPI is what the header declares; the reading settles the resolution from the text.
+	r, err := s.readPage(ctx, log, tesseract.Page{Image: img, DPI: hdr.DPI, Number: job.Page, Langs: job.Languages,
 		Title: fmt.Sprintf("%s page %d", job.Doc, job.Page), Created: job.Submitted})
 	if err != nil && ctx.Err() != nil {
 		return info, ctx.Err() // stopped, not measured
@@ -383,7 +394,7 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 	}
 	info = r.info
 	info.Engine, info.EngineVersion, info.Languages = tesseract.Name, w.engineVer, job.Languages
-	info.DPI, info.Worker, info.Host, info.Recognised, info.Finished = dpi, w.cfg.id, w.host, t0.UTC(), time.Now().UTC()
+	info.DPI, info.Worker, info.Host, info.Recognised, info.Finished = r.dpi, w.cfg.id, w.host, t0.UTC(), time.Now().UTC()
 	info.LeptonicaVersion, info.GosseractVersion, info.ColophonVersion = w.versions.leptonica, w.versions.gosseract, w.versions.colophon
 	info.InputTextLayer = hdr.TextLayer
 	info.Models = r.models
