@@ -169,6 +169,9 @@ func TestVerdictReachesEveryView(t *testing.T) {
 	if logs := grepLines(e.logs.String(), "doc="+doc); !strings.Contains(grepLines(logs, "page=2 stage=metadata outcome=ok"), `verdict=review review="little text found on a page with ink"`) {
 		t.Errorf("metadata worker's log line for page 2 lacks its verdict:\n%s", logs)
 	}
+	if logs := grepLines(e.logs.String(), "doc="+doc); !strings.Contains(logs, "stage=document outcome=completed pages=3 failed=0 review=2") {
+		t.Errorf("metadata worker's completion line lacks the pages to review:\n%s", logs)
+	}
 }
 
 // playOCRWorker does the OCR worker's part for n jobs: it takes each OCR job, stores a text

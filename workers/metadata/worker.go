@@ -478,10 +478,13 @@ func (w *Worker) reportComplete(ctx context.Context, doc string) {
 	if err != nil {
 		return
 	}
-	failed := 0
+	failed, review := 0, 0
 	for _, p := range pages {
 		switch p.State {
 		case pipeline.StateDone:
+			if p.Verdict == pipeline.VerdictReview {
+				review++
+			}
 		case pipeline.StateFailed:
 			failed++
 		default:
@@ -489,5 +492,5 @@ func (w *Worker) reportComplete(ctx context.Context, doc string) {
 		}
 	}
 	w.cfg.log.Info("stage event", "worker", w.cfg.id, pipeline.LogDoc, doc, pipeline.LogStage, "document",
-		pipeline.LogOutcome, pipeline.OutcomeCompleted, "pages", len(pages), "failed", failed)
+		pipeline.LogOutcome, pipeline.OutcomeCompleted, "pages", len(pages), "failed", failed, "review", review)
 }
