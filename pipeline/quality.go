@@ -29,6 +29,39 @@ const (
 	ReviewUnsureScale = "text size unsure"
 )
 
+// ReviewLabelOther is the metric label of a review reason not listed in reviewLabels.
+const ReviewLabelOther = "other"
+
+// reviewLabels pairs each review reason with its metric label: a reason is a phrase for
+// people, and a label must be a short fixed word.
+var reviewLabels = [][2]string{
+	{ReviewLowScore, "low_score"},
+	{ReviewLittleText, "little_text"},
+	{ReviewUnsureOrientation, "orientation_unsure"},
+	{ReviewUnsureScale, "scale_unsure"},
+}
+
+// ReviewLabel is a review reason's metric label; a reason not listed is ReviewLabelOther,
+// so the label set stays bounded whatever a reading records.
+func ReviewLabel(reason string) string {
+	for _, rl := range reviewLabels {
+		if rl[0] == reason {
+			return rl[1]
+		}
+	}
+	return ReviewLabelOther
+}
+
+// ReviewLabels lists every review reason's label, then ReviewLabelOther, so each label can
+// exist (at 0) before a page is judged.
+func ReviewLabels() []string {
+	out := make([]string, 0, len(reviewLabels)+1)
+	for _, rl := range reviewLabels {
+		out = append(out, rl[1])
+	}
+	return append(out, ReviewLabelOther)
+}
+
 // Quality is the judge's view of the kept reading, in the page's record.
 type Quality struct {
 	Verdict Verdict  `json:"verdict"`

@@ -79,13 +79,14 @@ non-zero if any failed.`,
 			if err != nil {
 				return err
 			}
+			writeToReview(g.stderr, rep)
 			if err := failedPagesError(rep); err != nil {
 				return err
 			}
 			if skippedErr != nil {
 				return skippedErr
 			}
-			fmt.Fprintf(g.stderr, "document %s: all %d page(s) done\n", res.Doc, rep.Pages)
+			fmt.Fprintln(g.stderr, allDoneLine(rep))
 			return nil
 		},
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -27,7 +28,10 @@ func newUploadCmd(g *globals) *cobra.Command {
 		Long: `Stores each file in the scans bucket with its SHA-256, source, date and file name, and queues one
 OCR job per page. Prints the document ID alone on stdout. A file that is not a readable scan is
 refused (its page is marked failed, with the reason) and the other pages go on; the exit status
-is then non-zero. With --wait, follows the document until every page is done or failed.`,
+is then non-zero. With --wait, follows the document until every page is done or failed, then
+names on stderr the failed pages and the pages to review (done, but the quality verdict of their
+text is review: a person should check it against the scan). Pages to review do not change the
+exit status: non-zero only when a page failed.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			ctx := cmd.Context()
@@ -75,10 +79,12 @@ is then non-zero. With --wait, follows the document until every page is done or 
 			if err != nil {
 				return err
 			}
+			// Review is not failure: the pages are named, and the exit status is the failures'.
+			writeToReview(g.stderr, rep)
 			if err := failedPagesError(rep); err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stderr, "document %s: all %d page(s) done\n", res.Doc, rep.Pages)
+			fmt.Fprintln(g.stderr, allDoneLine(rep))
 			return nil
 		},
 	}
@@ -104,13 +110,31 @@ func failedPagesError(rep client.Report) error {
 		if p.State != pipeline.StateFailed {
 			continue
 		}
-		which := fmt.Sprintf("page %d (%s)", p.Page, p.File)
-		if p.Version > 1 {
-			which += fmt.Sprintf(", version %d", p.Version)
-		}
-		lines = append(lines, which+": "+strings.TrimPrefix(p.Error, fmt.Sprintf("page %d (%s): ", p.Page, p.File)))
+		lines = append(lines, pageName(p)+": "+strings.TrimPrefix(p.Error, fmt.Sprintf("page %d (%s): ", p.Page, p.File)))
 	}
 	return &exitError{code: 1, err: fmt.Errorf("document %s: %d of %d page(s) failed:\n  %s", rep.Doc, rep.Failed, rep.Pages, strings.Join(lines, "\n  "))}
+}
+
+// writeToReview names every page of a finished document to review, with its file, version
+// and reason; nothing when there is none.
+func writeToReview(w io.Writer, rep client.Report) {
+	review := rep.ToReview()
+	if len(review) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "document %s: %d of %d page(s) to review (done, but check the text against the scan):\n", rep.Doc, len(review), rep.Pages)
+	for _, p := range review {
+		fmt.Fprintf(w, "  %s: %s\n", pageName(p), p.Review)
+	}
+}
+
+// allDoneLine is the last line of a wait that ended with every page done.
+func allDoneLine(rep client.Report) string {
+	line := fmt.Sprintf("document %s: all %d page(s) done", rep.Doc, rep.Pages)
+	if rep.Review > 0 {
+		line += fmt.Sprintf(", %d to review", rep.Review)
+	}
+	return line
 }
 
 func joinErrors(pages []client.PageResult) string {
@@ -137,6 +161,9 @@ func waitWithProgress(cmd *cobra.Command, g *globals, c *client.Client, doc stri
 			return
 		}
 		line := fmt.Sprintf("%s: page %d (%s) %s [%d/%d finished, %d failed]", doc, p.Page, p.FileName, p.State, finished, r.Pages, r.Failed)
+		if p.Review != "" {
+			line += ": review: " + p.Review
+		}
 		if p.Error != "" {
 			line += ": " + p.Error
 		}

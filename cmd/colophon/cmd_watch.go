@@ -31,11 +31,14 @@ func newWatchCmd(g *globals) *cobra.Command {
 		Long: `Follows the page states in the status bucket as they change. On a terminal it shows a progress
 bar; otherwise it prints one line per event on stdout, key=value pairs:
 
-  doc=D event=page page=3 file=scan-3.png state=done version=1 done=3 failed=0 pages=10 pages_per_min=12.0 eta=35s
-  doc=D event=complete pages=10 done=9 failed=1 elapsed=50s pages_per_min=12.0 failed_pages=7
+  doc=D event=page page=3 file=scan-3.png state=done version=1 done=3 failed=0 pages=10 pages_per_min=12.0 eta=35s verdict=ok
+  doc=D event=page page=4 file=scan-4.png state=done version=1 done=4 failed=0 pages=10 pages_per_min=12.0 eta=30s verdict=review review="low reading score"
+  doc=D event=complete pages=10 done=9 failed=1 review=1 elapsed=50s pages_per_min=12.0 failed_pages=7 review_pages=4
 
 pages_per_min counts the pages finished (done or failed) since the watch began to follow the
 document; eta is the pages left at that rate. Either is left out until a page has finished.
+A done page's verdict is ok, or review with the reason a person should check its text against
+the scan (left out while the reading gives none); review is done, not failed.
 
 With DOC, it exits when every page of DOC is done or failed: 0 when none failed, 1 naming each
 failed page and its reason on stderr. A DOC not uploaded yet is waited for. Without DOC it
@@ -165,6 +168,7 @@ func (w *watcher) total() client.DocProgress {
 		t.Pages += p.Pages
 		t.Done += p.Done
 		t.Failed += p.Failed
+		t.Reviews = append(t.Reviews, p.Reviews...)
 		t.FinishedBefore += p.FinishedBefore
 	}
 	if w.doc != "" {
@@ -251,6 +255,12 @@ func watchLine(ev client.WatchEvent) string {
 		add("pages", p.Pages)
 		rate()
 		eta()
+		if ev.Page.State == pipeline.StateDone && ev.Page.Verdict != "" {
+			add("verdict", ev.Page.Verdict)
+			if ev.Page.Review != "" {
+				add("review", ev.Page.Review)
+			}
+		}
 		if ev.Page.Error != "" {
 			add(pipeline.LogError, ev.Page.Error)
 		}
@@ -259,14 +269,14 @@ func watchLine(ev client.WatchEvent) string {
 		add("pages", p.Pages)
 		add("done", p.Done)
 		add("failed", p.Failed)
+		add("review", len(p.Reviews))
 		add("elapsed", ev.At.Sub(p.Since).Round(time.Second))
 		rate()
 		if len(p.Failures) > 0 {
-			var pages []string
-			for _, f := range p.Failures {
-				pages = append(pages, strconv.Itoa(f.Page))
-			}
-			add("failed_pages", strings.Join(pages, ","))
+			add("failed_pages", pageList(p.Failures))
+		}
+		if len(p.Reviews) > 0 {
+			add("review_pages", pageList(p.Reviews))
 		}
 	}
 	var b strings.Builder
@@ -279,6 +289,15 @@ func watchLine(ev client.WatchEvent) string {
 		b.WriteString(logfmtValue(kv[i+1]))
 	}
 	return b.String()
+}
+
+// pageList is the pages' numbers, comma-separated.
+func pageList(pages []client.PageReport) string {
+	nums := make([]string, len(pages))
+	for i, p := range pages {
+		nums[i] = strconv.Itoa(p.Page)
+	}
+	return strings.Join(nums, ",")
 }
 
 // roundETA rounds to the second, and never to 0 while pages are left.
@@ -303,6 +322,9 @@ func barDescription(label string, p client.DocProgress, now time.Time) string {
 	}
 	if p.Failed > 0 {
 		parts = append(parts, fmt.Sprintf("%d failed", p.Failed))
+	}
+	if n := len(p.Reviews); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d to review", n))
 	}
 	return strings.Join(parts, "  ")
 }

@@ -22,6 +22,14 @@ func TestWatchLine(t *testing.T) {
 	}
 	failedAt2 := prog(3, 2, 1)
 	failedAt2.Failures = []client.PageReport{{Page: 2, File: "b.png", State: pipeline.StateFailed}}
+	toReview := prog(5, 4, 1)
+	toReview.Failures = []client.PageReport{{Page: 2, File: "b.png", State: pipeline.StateFailed}}
+	toReview.Reviews = []client.PageReport{{Page: 3, File: "c.png", State: pipeline.StateDone, Verdict: pipeline.VerdictReview, Review: pipeline.ReviewLittleText},
+		{Page: 5, File: "e.png", State: pipeline.StateDone, Verdict: pipeline.VerdictReview, Review: pipeline.ReviewLowScore}}
+	judged := func(p pipeline.PageStatus, v pipeline.Verdict, review string) pipeline.PageStatus {
+		p.Verdict, p.Review = v, review
+		return p
+	}
 	tests := []struct {
 		name string
 		ev   client.WatchEvent
@@ -41,10 +49,22 @@ func TestWatchLine(t *testing.T) {
 			`doc=d1 event=page page=2 file=b.png state=done version=1 done=2 failed=0 pages=2 pages_per_min=2.0`},
 		{"complete, with its failed pages",
 			client.WatchEvent{Kind: client.WatchComplete, At: watchT0.Add(90 * time.Second), Progress: failedAt2},
-			`doc=d1 event=complete pages=3 done=2 failed=1 elapsed=1m30s pages_per_min=2.0 failed_pages=2`},
+			`doc=d1 event=complete pages=3 done=2 failed=1 review=0 elapsed=1m30s pages_per_min=2.0 failed_pages=2`},
+		{"page done, verdict ok",
+			client.WatchEvent{Kind: client.WatchPage, At: watchT0.Add(time.Minute), Progress: prog(2, 2, 0), Page: judged(pg(2, "b.png", pipeline.StateDone, ""), pipeline.VerdictOK, "")},
+			`doc=d1 event=page page=2 file=b.png state=done version=1 done=2 failed=0 pages=2 pages_per_min=2.0 verdict=ok`},
+		{"page done, verdict review: the reason, quoted",
+			client.WatchEvent{Kind: client.WatchPage, At: watchT0.Add(2 * time.Minute), Progress: prog(10, 4, 0), Page: judged(pg(4, "scan 4.png", pipeline.StateDone, ""), pipeline.VerdictReview, pipeline.ReviewLittleText+"; "+pipeline.ReviewUnsureScale)},
+			`doc=d1 event=page page=4 file="scan 4.png" state=done version=1 done=4 failed=0 pages=10 pages_per_min=2.0 eta=3m0s verdict=review review="little text found on a page with ink; text size unsure"`},
+		{"page not done: no verdict shown, whatever the entry holds",
+			client.WatchEvent{Kind: client.WatchPage, At: watchT0.Add(time.Second), Progress: prog(10, 0, 0), Page: judged(pg(1, "a.png", pipeline.StateOCR, ""), pipeline.VerdictReview, "stale")},
+			`doc=d1 event=page page=1 file=a.png state=ocr version=1 done=0 failed=0 pages=10`},
+		{"complete, with its failed pages and its pages to review",
+			client.WatchEvent{Kind: client.WatchComplete, At: watchT0.Add(150 * time.Second), Progress: toReview},
+			`doc=d1 event=complete pages=5 done=4 failed=1 review=2 elapsed=2m30s pages_per_min=2.0 failed_pages=2 review_pages=3,5`},
 		{"complete before the watch began",
 			client.WatchEvent{Kind: client.WatchComplete, At: watchT0, Progress: client.DocProgress{Doc: "d1", Pages: 2, Done: 2, FinishedBefore: 2, Since: watchT0}},
-			`doc=d1 event=complete pages=2 done=2 failed=0 elapsed=0s`},
+			`doc=d1 event=complete pages=2 done=2 failed=0 review=0 elapsed=0s`},
 		{"the state as found",
 			client.WatchEvent{Kind: client.WatchStarted, At: watchT0, Progress: prog(3, 1, 0)},
 			`doc=d1 event=watching pages=3 done=1 failed=0 in_progress=2`},
@@ -97,6 +117,7 @@ func TestBarDescription(t *testing.T) {
 		{client.DocProgress{Pages: 10, Done: 4}, 2 * time.Minute, "d1  2.0 pages/min  ETA 3m0s"},
 		{client.DocProgress{Pages: 10, Done: 3, Failed: 1}, 2 * time.Minute, "d1  2.0 pages/min  ETA 3m0s  1 failed"},
 		{client.DocProgress{Pages: 4, Done: 4}, 2 * time.Minute, "d1  2.0 pages/min"},
+		{client.DocProgress{Pages: 4, Done: 3, Failed: 1, Reviews: []client.PageReport{{Page: 2}, {Page: 3}}}, 2 * time.Minute, "d1  2.0 pages/min  1 failed  2 to review"},
 	}
 	for _, tt := range tests {
 		tt.p.Since = watchT0

@@ -276,6 +276,65 @@ func TestFailPage(t *testing.T) {
 	}
 }
 
+// TestVerdictOnlyOnDonePages: a done page keeps the verdict it was given; a page that
+// moves to any other state (failed, queued again, taken by a worker) loses it.
+func TestVerdictOnlyOnDonePages(t *testing.T) {
+	s, ctx := openStatus(t)
+	const why = pipeline.ReviewLittleText
+	tests := []struct {
+		name        string
+		move        func(doc string) error // what happens to the done page
+		wantState   pipeline.PageState
+		wantVerdict pipeline.Verdict
+		wantReview  string
+	}{
+		{"done stays done", func(string) error { return nil }, pipeline.StateDone, pipeline.VerdictReview, why},
+		{"a later reading replaces it", func(doc string) error {
+			_, err := s.UpdatePage(ctx, doc, 1, func(p *pipeline.PageStatus, _ bool) error {
+				p.Version, p.Verdict, p.Review = 2, pipeline.VerdictOK, ""
+				return nil
+			})
+			return err
+		}, pipeline.StateDone, pipeline.VerdictOK, ""},
+		{"failed", func(doc string) error { return s.FailPage(ctx, doc, 1, 2, "page 1 (x.png): tesseract crashed") }, pipeline.StateFailed, "", ""},
+		{"queued again", func(doc string) error {
+			_, err := s.UpdatePage(ctx, doc, 1, func(p *pipeline.PageStatus, _ bool) error {
+				p.State, p.Version = pipeline.StateQueued, 2
+				return nil
+			})
+			return err
+		}, pipeline.StateQueued, "", ""},
+		{"taken by the OCR worker", func(doc string) error {
+			_, err := s.UpdatePage(ctx, doc, 1, func(p *pipeline.PageStatus, _ bool) error {
+				p.State, p.Version = pipeline.StateOCR, 2
+				return nil
+			})
+			return err
+		}, pipeline.StateOCR, "", ""},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := "doc-verdict-" + string(rune('a'+i))
+			if _, err := s.UpdatePage(ctx, doc, 1, func(p *pipeline.PageStatus, _ bool) error {
+				p.State, p.Version, p.FileName, p.Verdict, p.Review = pipeline.StateDone, 1, "x.png", pipeline.VerdictReview, why
+				return nil
+			}); err != nil {
+				t.Fatalf("seed: %v", err)
+			}
+			if err := tt.move(doc); err != nil {
+				t.Fatal(err)
+			}
+			p, _, err := s.Page(ctx, doc, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.State != tt.wantState || p.Verdict != tt.wantVerdict || p.Review != tt.wantReview {
+				t.Errorf("page is %s, verdict %q, review %q; want %s, %q, %q", p.State, p.Verdict, p.Review, tt.wantState, tt.wantVerdict, tt.wantReview)
+			}
+		})
+	}
+}
+
 func TestPagesInOrderWithMissingPageFailed(t *testing.T) {
 	s, ctx := openStatus(t)
 	const doc = "doc-p"

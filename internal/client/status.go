@@ -16,17 +16,33 @@ type PageReport struct {
 	// Version is the page's current version: bumped each time it is recognised again
 	// (reprocess, or a retry after a failure); 0 for a page never queued.
 	Version int `json:"version"`
+	// Verdict is a done page's quality verdict, ok or review (empty: none given); Review is
+	// why a person should check the text against the scan.
+	Verdict pipeline.Verdict `json:"verdict,omitempty"`
+	Review  string           `json:"review,omitempty"`
+}
+
+// pageReport is a page's entry as reported.
+func pageReport(p pipeline.PageStatus) PageReport {
+	return PageReport{Page: p.Page, File: p.FileName, State: p.State, Error: p.Error, Version: p.Version, Verdict: p.Verdict, Review: p.Review}
+}
+
+// ToReview reports whether the page is one a person should check: done with verdict review.
+func (p PageReport) ToReview() bool {
+	return p.State == pipeline.StateDone && p.Verdict == pipeline.VerdictReview
 }
 
 // Report is a document's state: the JSON of `colophon status --json`.
 type Report struct {
-	Doc        string       `json:"doc"`
-	Source     string       `json:"source"`
-	Date       string       `json:"date,omitempty"`
-	Pages      int          `json:"pages"`
-	Done       int          `json:"done"`
-	Failed     int          `json:"failed"`
-	InProgress int          `json:"in_progress"`
+	Doc        string `json:"doc"`
+	Source     string `json:"source"`
+	Date       string `json:"date,omitempty"`
+	Pages      int    `json:"pages"`
+	Done       int    `json:"done"`
+	Failed     int    `json:"failed"`
+	InProgress int    `json:"in_progress"`
+	// Review counts the done pages whose verdict is review: done, but to be checked.
+	Review     int          `json:"review"`
 	Complete   bool         `json:"complete"` // every page done or failed
 	PageStates []PageReport `json:"page_states"`
 }
@@ -50,7 +66,11 @@ func (c *Client) Status(ctx context.Context, doc string) (Report, error) {
 func report(d pipeline.DocumentStatus, pages []pipeline.PageStatus) Report {
 	r := Report{Doc: d.Doc, Source: d.Source, Date: d.Date, Pages: d.Pages, PageStates: []PageReport{}}
 	for _, p := range pages {
-		r.PageStates = append(r.PageStates, PageReport{Page: p.Page, File: p.FileName, State: p.State, Error: p.Error, Version: p.Version})
+		pr := pageReport(p)
+		r.PageStates = append(r.PageStates, pr)
+		if pr.ToReview() {
+			r.Review++
+		}
 		switch p.State {
 		case pipeline.StateDone:
 			r.Done++
@@ -62,6 +82,17 @@ func report(d pipeline.DocumentStatus, pages []pipeline.PageStatus) Report {
 	}
 	r.Complete = r.InProgress == 0
 	return r
+}
+
+// ToReview lists the pages to review, in page order.
+func (r Report) ToReview() []PageReport {
+	var out []PageReport
+	for _, p := range r.PageStates {
+		if p.ToReview() {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Wait follows a document until every page is done or failed, calling progress (if not

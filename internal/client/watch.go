@@ -24,6 +24,8 @@ type DocProgress struct {
 	FinishedBefore int
 	// Failures are the failed pages, in page order.
 	Failures []PageReport
+	// Reviews are the done pages whose verdict is review, in page order.
+	Reviews []PageReport
 }
 
 // Finished is how many pages are done or failed.
@@ -54,13 +56,13 @@ func (p DocProgress) ETA(now time.Time) (eta time.Duration, ok bool) {
 	return time.Duration(float64(p.Pages-p.Finished()) / rate * float64(time.Minute)), true
 }
 
-// Report is the document's progress as a status report, naming only its failed pages.
+// Report is the document's progress as a status report, naming only its failed pages and
+// its pages to review.
 func (p DocProgress) Report() Report {
-	r := Report{Doc: p.Doc, Source: p.Source, Pages: p.Pages, Done: p.Done, Failed: p.Failed,
-		InProgress: max(0, p.Pages-p.Finished()), Complete: p.Complete(), PageStates: p.Failures}
-	if r.PageStates == nil {
-		r.PageStates = []PageReport{}
-	}
+	r := Report{Doc: p.Doc, Source: p.Source, Pages: p.Pages, Done: p.Done, Failed: p.Failed, Review: len(p.Reviews),
+		InProgress: max(0, p.Pages-p.Finished()), Complete: p.Complete(), PageStates: []PageReport{}}
+	r.PageStates = append(append(r.PageStates, p.Failures...), p.Reviews...)
+	sort.Slice(r.PageStates, func(i, j int) bool { return r.PageStates[i].Page < r.PageStates[j].Page })
 	return r
 }
 
@@ -122,6 +124,7 @@ type docTrack struct {
 	doc      *pipeline.DocumentStatus
 	pages    map[int]pipeline.PageStatus
 	failed   map[int]bool
+	review   map[int]bool // done pages whose verdict is review
 	done     int
 	since    time.Time
 	before   int
@@ -133,7 +136,7 @@ func newTracker() *tracker { return &tracker{docs: map[string]*docTrack{}} }
 func (t *tracker) track(doc string, now time.Time) *docTrack {
 	d, ok := t.docs[doc]
 	if !ok {
-		d = &docTrack{pages: map[int]pipeline.PageStatus{}, failed: map[int]bool{}, since: now}
+		d = &docTrack{pages: map[int]pipeline.PageStatus{}, failed: map[int]bool{}, review: map[int]bool{}, since: now}
 		t.docs[doc] = d
 	}
 	return d
@@ -145,18 +148,21 @@ func (d *docTrack) progress(name string) DocProgress {
 		p.Source, p.Pages = d.doc.Source, d.doc.Pages
 	}
 	for n := range d.failed {
-		ps := d.pages[n]
-		p.Failures = append(p.Failures, PageReport{Page: n, File: ps.FileName, State: ps.State, Error: ps.Error, Version: ps.Version})
+		p.Failures = append(p.Failures, pageReport(d.pages[n]))
 	}
 	sort.Slice(p.Failures, func(i, j int) bool { return p.Failures[i].Page < p.Failures[j].Page })
+	for n := range d.review {
+		p.Reviews = append(p.Reviews, pageReport(d.pages[n]))
+	}
+	sort.Slice(p.Reviews, func(i, j int) bool { return p.Reviews[i].Page < p.Reviews[j].Page })
 	return p
 }
 
-// setPage records a page's entry; changed is false when its state, error and version are
-// as they were.
+// setPage records a page's entry; changed is false when its state, error, version and
+// verdict are as they were.
 func (d *docTrack) setPage(p pipeline.PageStatus) (changed bool) {
 	old, had := d.pages[p.Page]
-	if had && old.State == p.State && old.Error == p.Error && old.Version == p.Version {
+	if had && old.State == p.State && old.Error == p.Error && old.Version == p.Version && old.Verdict == p.Verdict && old.Review == p.Review {
 		d.pages[p.Page] = p
 		return false
 	}
@@ -164,6 +170,10 @@ func (d *docTrack) setPage(p pipeline.PageStatus) (changed bool) {
 		d.done--
 	}
 	delete(d.failed, p.Page)
+	delete(d.review, p.Page)
+	if pageReport(p).ToReview() {
+		d.review[p.Page] = true
+	}
 	switch p.State {
 	case pipeline.StateDone:
 		d.done++

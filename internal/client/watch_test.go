@@ -51,6 +51,16 @@ func page(doc string, n int, state pipeline.PageState, errText string) bus.Statu
 	return bus.StatusChange{Page: &pipeline.PageStatus{Doc: doc, Page: n, FileName: fmt.Sprintf("p%d.png", n), State: state, Error: errText, Version: 1}}
 }
 
+// reviewed is page n of doc done with verdict review for reason ("": verdict ok).
+func reviewed(doc string, n int, reason string) bus.StatusChange {
+	ch := page(doc, n, pipeline.StateDone, "")
+	ch.Page.Verdict, ch.Page.Review = pipeline.VerdictOK, ""
+	if reason != "" {
+		ch.Page.Verdict, ch.Page.Review = pipeline.VerdictReview, reason
+	}
+	return ch
+}
+
 func document(doc string, pages int) bus.StatusChange {
 	return bus.StatusChange{Document: &pipeline.DocumentStatus{Doc: doc, Source: "box 1", Pages: pages}}
 }
@@ -75,11 +85,14 @@ func TestTrackerEvents(t *testing.T) {
 		{page("a", 3, pipeline.StateQueued, ""), "page a 3 queued 1/3"},
 		{document("b", 1), "document b 0/1"},
 		{page("a", 2, pipeline.StateDone, ""), "page a 2 done 2/3"},
-		{page("a", 3, pipeline.StateFailed, "page 3 (p3.png): corrupt"), "page a 3 failed 3/3 | complete a 3/3 failures [3]"},
+		{page("a", 3, pipeline.StateFailed, "page 3 (p3.png): corrupt"), "page a 3 failed 3/3 | complete a 3/3 failures [3] reviews []"},
 		{page("a", 3, pipeline.StateFailed, "page 3 (p3.png): corrupt"), ""},
 		{page("a", 3, pipeline.StateQueued, ""), "page a 3 queued 2/3"}, // retried: incomplete again
-		{page("a", 3, pipeline.StateDone, ""), "page a 3 done 3/3 | complete a 3/3 failures []"},
-		{page("b", 1, pipeline.StateDone, ""), "page b 1 done 1/1 | complete b 1/1 failures []"},
+		{reviewed("a", 3, pipeline.ReviewLittleText), "page a 3 done 3/3 | complete a 3/3 failures [] reviews [3]"},
+		{reviewed("a", 3, pipeline.ReviewLittleText), ""},
+		{page("a", 3, pipeline.StateQueued, ""), "page a 3 queued 2/3"}, // reprocessed: no verdict while read again
+		{reviewed("a", 3, ""), "page a 3 done 3/3 | complete a 3/3 failures [] reviews []"},
+		{page("b", 1, pipeline.StateDone, ""), "page b 1 done 1/1 | complete b 1/1 failures [] reviews []"},
 	}
 	for i, s := range steps {
 		now := t0.Add(time.Duration(i) * time.Second)
@@ -107,11 +120,14 @@ func TestTrackerEvents(t *testing.T) {
 			case WatchDocument:
 				got += fmt.Sprintf("document %s %d/%d", p.Doc, p.Finished(), p.Pages)
 			case WatchComplete:
-				var pages []int
+				var pages, reviews []int
 				for _, f := range p.Failures {
 					pages = append(pages, f.Page)
 				}
-				got += fmt.Sprintf("complete %s %d/%d failures %v", p.Doc, p.Finished(), p.Pages, pages)
+				for _, r := range p.Reviews {
+					reviews = append(reviews, r.Page)
+				}
+				got += fmt.Sprintf("complete %s %d/%d failures %v reviews %v", p.Doc, p.Finished(), p.Pages, pages, reviews)
 			}
 		}
 		if got != s.want {

@@ -21,6 +21,8 @@ import (
 const (
 	NamePagesProcessed = "colophon_pages_processed_total"
 	NamePagesFailed    = "colophon_pages_failed_total"
+	NamePagesVerdict   = "colophon_pages_verdict_total"
+	NamePagesReview    = "colophon_pages_review_total"
 	NameRedelivered    = "colophon_jobs_redelivered_total"
 	NameRecognition    = "colophon_recognition_seconds"
 	NameBytesRead      = "colophon_bytes_read_total"
@@ -40,6 +42,8 @@ type Metrics struct {
 	reg          *prometheus.Registry
 	processed    *prometheus.CounterVec
 	failed       *prometheus.CounterVec
+	verdict      *prometheus.CounterVec
+	review       *prometheus.CounterVec
 	redelivered  *prometheus.CounterVec
 	recognition  prometheus.Histogram
 	bytesRead    *prometheus.CounterVec
@@ -56,6 +60,10 @@ func New() *Metrics {
 			Help: "Pages this process took through its stage: recognised (ocr) or recorded (metadata)."}, stage),
 		failed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: NamePagesFailed,
 			Help: "Pages failed for good by this process, by stage and reason."}, []string{"stage", "reason"}),
+		verdict: prometheus.NewCounterVec(prometheus.CounterOpts{Name: NamePagesVerdict,
+			Help: "Pages this process marked done, by the quality verdict of their reading (ok or review)."}, []string{"verdict"}),
+		review: prometheus.NewCounterVec(prometheus.CounterOpts{Name: NamePagesReview,
+			Help: "Reasons given for pages this process marked done with verdict review: one count per reason."}, []string{"reason"}),
 		redelivered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: NameRedelivered,
 			Help: "Jobs this process received on a second or later delivery (a retry, a crashed worker, a lost ack)."}, stage),
 		recognition: prometheus.NewHistogram(prometheus.HistogramOpts{Name: NameRecognition,
@@ -67,7 +75,15 @@ func New() *Metrics {
 			Help: "Bytes written to the store: text, hOCR, ALTO and PDF (ocr), provenance records (metadata)."}, stage),
 		queues: &queueCollector{},
 	}
-	m.reg.MustRegister(m.processed, m.failed, m.redelivered, m.recognition, m.bytesRead, m.bytesWritten, m.queues,
+	// Every verdict and review reason exists at 0, so a rate over them is defined before
+	// the first page is judged.
+	for _, v := range []pipeline.Verdict{pipeline.VerdictOK, pipeline.VerdictReview} {
+		m.verdict.WithLabelValues(string(v))
+	}
+	for _, l := range pipeline.ReviewLabels() {
+		m.review.WithLabelValues(l)
+	}
+	m.reg.MustRegister(m.processed, m.failed, m.verdict, m.review, m.redelivered, m.recognition, m.bytesRead, m.bytesWritten, m.queues,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -112,6 +128,22 @@ func (s *Stage) PageFailed(reason pipeline.FailReason) {
 		reason = pipeline.ReasonOther
 	}
 	s.failed.WithLabelValues(string(reason)).Inc()
+}
+
+// PageVerdict counts a page marked done with a quality verdict, and each reason of a review
+// verdict (as pipeline.ReviewLabel names it). A verdict neither ok nor review is not
+// counted: the label set stays bounded.
+func (s *Stage) PageVerdict(verdict pipeline.Verdict, reasons []string) {
+	if verdict != pipeline.VerdictOK && verdict != pipeline.VerdictReview {
+		return
+	}
+	s.m.verdict.WithLabelValues(string(verdict)).Inc()
+	if verdict != pipeline.VerdictReview {
+		return
+	}
+	for _, r := range reasons {
+		s.m.review.WithLabelValues(pipeline.ReviewLabel(r)).Inc()
+	}
 }
 
 func (s *Stage) Redelivered()                { s.redelivered.Inc() }

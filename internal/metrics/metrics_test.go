@@ -101,6 +101,55 @@ func TestStageCounts(t *testing.T) {
 	}
 }
 
+func TestVerdictCounts(t *testing.T) {
+	m := New()
+	// Every verdict and reason exists at 0 before any page is judged.
+	for _, v := range []string{"ok", "review"} {
+		if got, ok := value(t, m, NamePagesVerdict, map[string]string{"verdict": v}); !ok || got != 0 {
+			t.Errorf("%s{verdict=%s} = %v (present %v) before any page, want 0", NamePagesVerdict, v, got, ok)
+		}
+	}
+	for _, l := range pipeline.ReviewLabels() {
+		if got, ok := value(t, m, NamePagesReview, map[string]string{"reason": l}); !ok || got != 0 {
+			t.Errorf("%s{reason=%s} = %v (present %v) before any page, want 0", NamePagesReview, l, got, ok)
+		}
+	}
+
+	meta := m.Stage(pipeline.StageMetadata)
+	meta.PageVerdict(pipeline.VerdictOK, nil)
+	meta.PageVerdict(pipeline.VerdictOK, []string{pipeline.ReviewLowScore}) // ok: its reasons are not counted
+	meta.PageVerdict(pipeline.VerdictReview, []string{pipeline.ReviewLittleText})
+	meta.PageVerdict(pipeline.VerdictReview, []string{pipeline.ReviewLowScore, pipeline.ReviewUnsureScale})
+	meta.PageVerdict(pipeline.VerdictReview, []string{"page 3 (x.png) looked odd"}) // not a reason: "other"
+	meta.PageVerdict("maybe", []string{pipeline.ReviewLowScore})                    // not a verdict: not counted
+
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{NamePagesVerdict, map[string]string{"verdict": "ok"}, 2},
+		{NamePagesVerdict, map[string]string{"verdict": "review"}, 3},
+		{NamePagesReview, map[string]string{"reason": "little_text"}, 1},
+		{NamePagesReview, map[string]string{"reason": "low_score"}, 1},
+		{NamePagesReview, map[string]string{"reason": "scale_unsure"}, 1},
+		{NamePagesReview, map[string]string{"reason": "orientation_unsure"}, 0},
+		{NamePagesReview, map[string]string{"reason": "other"}, 1},
+	}
+	for _, tt := range tests {
+		got, ok := value(t, m, tt.name, tt.labels)
+		if !ok || got != tt.want {
+			t.Errorf("%s%v = %v (present %v), want %v", tt.name, tt.labels, got, ok, tt.want)
+		}
+	}
+	if _, ok := value(t, m, NamePagesVerdict, map[string]string{"verdict": "maybe"}); ok {
+		t.Error("an unknown verdict became a label")
+	}
+	if _, ok := value(t, m, NamePagesReview, map[string]string{"reason": "page 3 (x.png) looked odd"}); ok {
+		t.Error("an unknown reason became a label")
+	}
+}
+
 func TestQueueDepthOnScrape(t *testing.T) {
 	m := New()
 	calls := 0

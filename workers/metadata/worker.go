@@ -50,6 +50,9 @@ type Status interface {
 type Metrics interface {
 	PageDone()
 	PageFailed(reason pipeline.FailReason)
+	// PageVerdict counts a page marked done with its reading's quality verdict and, for
+	// review, its reasons.
+	PageVerdict(verdict pipeline.Verdict, reasons []string)
 	// Redelivered counts a job delivered again (after a retry, a crash or a lost ack).
 	Redelivered()
 	BytesRead(n int)    // output bytes read back to be hashed
@@ -58,11 +61,12 @@ type Metrics interface {
 
 type noMetrics struct{}
 
-func (noMetrics) PageDone()                      {}
-func (noMetrics) PageFailed(pipeline.FailReason) {}
-func (noMetrics) Redelivered()                   {}
-func (noMetrics) BytesRead(int)                  {}
-func (noMetrics) BytesWritten(int)               {}
+func (noMetrics) PageDone()                              {}
+func (noMetrics) PageFailed(pipeline.FailReason)         {}
+func (noMetrics) PageVerdict(pipeline.Verdict, []string) {}
+func (noMetrics) Redelivered()                           {}
+func (noMetrics) BytesRead(int)                          {}
+func (noMetrics) BytesWritten(int)                       {}
 
 // Worker records provenance, one page at a time: the work is a few small reads and writes.
 type Worker struct {
@@ -213,8 +217,16 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger
 		return
 	}
 	m.PageDone()
-	log.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeOK, pipeline.LogDuration, time.Since(start).Milliseconds(),
-		"text_sha256", rec.Text.SHA256, pipeline.LogAttempt, attempt)
+	attrs := []any{pipeline.LogOutcome, pipeline.OutcomeOK, pipeline.LogDuration, time.Since(start).Milliseconds(),
+		"text_sha256", rec.Text.SHA256, pipeline.LogAttempt, attempt}
+	if q := rec.OCR.Quality; q != nil {
+		m.PageVerdict(q.Verdict, q.Reasons)
+		attrs = append(attrs, "verdict", string(q.Verdict))
+		if r := q.Review(); r != "" {
+			attrs = append(attrs, "review", r)
+		}
+	}
+	log.Info("stage event", attrs...)
 	w.reportComplete(ctx, job.Doc)
 }
 
@@ -298,6 +310,12 @@ func (w *Worker) process(ctx context.Context, job pipeline.MetadataJob, log *slo
 			return bus.ErrUnchanged
 		}
 		p.State, p.Version, p.Error = pipeline.StateDone, job.Version, ""
+		// The page's verdict is its reading's, replacing an earlier version's; a reading
+		// with none (nil Quality) leaves none, never one made up here.
+		p.Verdict, p.Review = "", ""
+		if q := job.OCR.Quality; q != nil {
+			p.Verdict, p.Review = q.Verdict, q.Review()
+		}
 		return nil
 	})
 	if err != nil {
@@ -460,10 +478,13 @@ func (w *Worker) reportComplete(ctx context.Context, doc string) {
 	if err != nil {
 		return
 	}
-	failed := 0
+	failed, review := 0, 0
 	for _, p := range pages {
 		switch p.State {
 		case pipeline.StateDone:
+			if p.Verdict == pipeline.VerdictReview {
+				review++
+			}
 		case pipeline.StateFailed:
 			failed++
 		default:
@@ -471,5 +492,5 @@ func (w *Worker) reportComplete(ctx context.Context, doc string) {
 		}
 	}
 	w.cfg.log.Info("stage event", "worker", w.cfg.id, pipeline.LogDoc, doc, pipeline.LogStage, "document",
-		pipeline.LogOutcome, pipeline.OutcomeCompleted, "pages", len(pages), "failed", failed)
+		pipeline.LogOutcome, pipeline.OutcomeCompleted, "pages", len(pages), "failed", failed, "review", review)
 }
