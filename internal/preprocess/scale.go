@@ -32,6 +32,10 @@ type TextSize struct {
 	Letters   int // the components measured
 	// DPI is the resolution that height implies (0 when unknown).
 	DPI int
+	// Ink is the share of the page that is ink, whatever its shape (0 on a page without
+	// contrast): a page with ink and no letters is a drawing, a photograph, or text too
+	// damaged to measure, never a blank page.
+	Ink float64
 	// Boxes are the letter-sized components, in the image's coordinates: what of the
 	// page's ink looks like text, to tell how much of it a reading found.
 	Boxes []image.Rectangle
@@ -63,8 +67,12 @@ func MeasureText(img *image.Gray) TextSize {
 		return TextSize{}
 	}
 	ink := make([]bool, w*h)
+	inked := 0
 	for i, v := range grey {
 		ink[i] = (int(v) <= t) != inverted
+		if ink[i] {
+			inked++
+		}
 	}
 	comps := letterComponents(ink, w, h)
 	heights := make([]int, len(comps))
@@ -72,7 +80,7 @@ func MeasureText(img *image.Gray) TextSize {
 		heights[i] = c.Dy()
 	}
 	slices.Sort(heights)
-	ts := TextSize{Letters: len(comps)}
+	ts := TextSize{Letters: len(comps), Ink: float64(inked) / float64(w*h)}
 	if len(heights) > 0 {
 		// Letters are within a factor of the median's size; specks and rules are not.
 		med := heights[len(heights)/2]

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/colophon-archive/colophon/internal/preprocess"
 	"github.com/colophon-archive/colophon/internal/tesseract"
 	"github.com/colophon-archive/colophon/pipeline"
 )
@@ -39,22 +40,29 @@ const (
 	// minLetters: a page with fewer letter-sized components has too little text to say
 	// that any was missed.
 	minLetters = 20
+	// minInk: a page with less of its area in ink is blank (paper grain, a few specks).
+	minInk = 0.003
+	// minChars: a reading of fewer characters from a page with ink found next to nothing.
+	minChars = 20
 )
 
 // judgement is the judge's view of one reading.
 type judgement struct {
 	score, known, inkRead float64
-	letters               int // letter-sized components on the page
+	letters               int     // letter-sized components on the page
+	ink                   float64 // share of the page in ink
+	chars                 int     // characters read
 }
 
-// judge scores a reading whose word boxes lie on the page whose letters are given (in the
-// same coordinates).
-func judge(letters []image.Rectangle, res tesseract.Result) judgement {
+// judge scores a reading whose word boxes lie on the page measured as text (in the same
+// coordinates).
+func judge(text preprocess.TextSize, res tesseract.Result) judgement {
+	letters := text.Boxes
 	j := judgement{known: 1} // no words of letters (numbers, marks): nothing to look up
 	if res.LetterWords > 0 {
 		j.known = float64(res.KnownWords) / float64(res.LetterWords)
 	}
-	j.letters = len(letters)
+	j.letters, j.ink, j.chars = len(letters), text.Ink, res.Chars
 	j.inkRead = inkRead(letters, res.Boxes)
 	conf := res.MeanConfidence / 100
 	found := math.Min(1, j.inkRead/fullInkRead)
@@ -66,7 +74,7 @@ func judge(letters []image.Rectangle, res tesseract.Result) judgement {
 	j.score = found * conf * (1 - knownWeight*(1-j.known))
 	if res.Words == 0 {
 		j.score = 0
-		if j.letters < minLetters {
+		if !j.inked() {
 			j.score = 1 // a blank page read as blank is read right
 		}
 	}
@@ -76,7 +84,7 @@ func judge(letters []image.Rectangle, res tesseract.Result) judgement {
 // quality is the record's verdict on a kept reading.
 func (j judgement) quality(unsure []string) *pipeline.Quality {
 	q := &pipeline.Quality{Verdict: pipeline.VerdictOK, Score: round3(j.score), KnownWords: round3(j.known), InkRead: round3(j.inkRead)}
-	if j.letters >= minLetters && j.inkRead < littleInkRead {
+	if j.letters >= minLetters && j.inkRead < littleInkRead || j.inked() && j.chars < minChars {
 		q.Reasons = append(q.Reasons, pipeline.ReviewLittleText)
 	} else if j.score < reviewBelow {
 		q.Reasons = append(q.Reasons, pipeline.ReviewLowScore)
@@ -87,6 +95,9 @@ func (j judgement) quality(unsure []string) *pipeline.Quality {
 	}
 	return q
 }
+
+// inked reports whether the page has ink: text, drawing or photograph.
+func (j judgement) inked() bool { return j.ink >= minInk || j.letters >= minLetters }
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 

@@ -52,14 +52,19 @@ func TestInkRead(t *testing.T) {
 	}
 }
 
+// page is a page measured as text: its letters, and its share of ink.
+func page(letters []image.Rectangle, ink float64) preprocess.TextSize {
+	return preprocess.TextSize{Boxes: letters, Letters: len(letters), Ink: ink}
+}
+
 func TestJudge(t *testing.T) {
-	letters := letterGrid(10, 20)
+	letters := page(letterGrid(10, 20), 0.05)
 	res := func(conf float64, words, letterWords, known, rows int) tesseract.Result {
-		return tesseract.Result{MeanConfidence: conf, Words: words, LetterWords: letterWords, KnownWords: known, Boxes: wordsOver(rows, 20)}
+		return tesseract.Result{MeanConfidence: conf, Words: words, LetterWords: letterWords, KnownWords: known, Boxes: wordsOver(rows, 20), Chars: 5 * words}
 	}
 	tests := []struct {
 		name        string
-		letters     []image.Rectangle
+		letters     preprocess.TextSize
 		res         tesseract.Result
 		wantVerdict pipeline.Verdict
 		wantReason  string
@@ -69,8 +74,11 @@ func TestJudge(t *testing.T) {
 		{"a fifth of the text found", letters, res(95, 40, 36, 35, 2), pipeline.VerdictReview, pipeline.ReviewLittleText},
 		{"every line, words unknown (garbage)", letters, res(85, 200, 180, 20, 10), pipeline.VerdictReview, pipeline.ReviewLowScore},
 		{"nothing read from a page with ink", letters, tesseract.Result{}, pipeline.VerdictReview, pipeline.ReviewLittleText},
-		{"a blank page read as blank", nil, tesseract.Result{}, pipeline.VerdictOK, ""},
-		{"a few numbers on a page of little text", letterGrid(1, 5), tesseract.Result{MeanConfidence: 93, Words: 3, Boxes: wordsOver(1, 5)}, pipeline.VerdictOK, ""},
+		{"a blank page read as blank", page(nil, 0), tesseract.Result{}, pipeline.VerdictOK, ""},
+		{"a few specks read as blank", page(nil, 0.001), tesseract.Result{}, pipeline.VerdictOK, ""},
+		{"a drawing read as nothing", page(nil, 0.2), tesseract.Result{}, pipeline.VerdictReview, pipeline.ReviewLittleText},
+		{"a drawing read as a few marks", page(nil, 0.2), tesseract.Result{MeanConfidence: 60, Words: 2, Chars: 4}, pipeline.VerdictReview, pipeline.ReviewLittleText},
+		{"a short note", page(letterGrid(1, 25), 0.01), tesseract.Result{MeanConfidence: 93, Words: 5, LetterWords: 5, KnownWords: 5, Chars: 25, Boxes: wordsOver(1, 25)}, pipeline.VerdictOK, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -105,8 +105,8 @@ var plainRead = readConfig{preprocess.NoBinarization, tesseract.PSMAuto}
 // upright is the page turned by rotate degrees, with its letters measured (the judge
 // counts how many of them a reading found).
 type upright struct {
-	img     *image.Gray
-	letters []image.Rectangle
+	img  *image.Gray
+	text preprocess.TextSize
 }
 
 func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want tesseract.Page) (reading, error) {
@@ -121,7 +121,7 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 	text := preprocess.MeasureText(img)
 	dpi, scale, scaleUnsure := settleScale(want.DPI, s.w.cfg.defaultDPI, text)
 	r.info.Scale, r.dpi = &scale, dpi
-	turned := map[int]*upright{0: {img: img, letters: text.Boxes}}
+	turned := map[int]*upright{0: {img: img, text: text}}
 	turn := func(rotate int) (*upright, error) {
 		if u := turned[rotate]; u != nil {
 			return u, nil
@@ -130,7 +130,7 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 		if err != nil {
 			return nil, fmt.Errorf("turn page upright: %w", err)
 		}
-		u := &upright{img: t, letters: preprocess.MeasureText(t).Boxes}
+		u := &upright{img: t, text: preprocess.MeasureText(t)}
 		turned[rotate] = u
 		return u, nil
 	}
@@ -156,7 +156,7 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 		res, err := e.Read(ctx, p)
 		cand.res = res
 		u := turned[cand.rotate]
-		cand.judged = judge(u.letters, shiftBoxes(res, cand.page, u.img))
+		cand.judged = judge(u.text, shiftBoxes(res, cand.page, u.img))
 		cand.attempt = pipeline.Attempt{Config: cand.cfg.String(), MeanConfidence: res.MeanConfidence, Words: res.Words,
 			DurationMS: time.Since(t0).Milliseconds(), Score: round3(cand.judged.score)}
 		if cand.rotate != 0 {
@@ -181,7 +181,7 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 			return false
 		}
 		if c.res.Words == 0 {
-			return c.judged.letters >= minLetters
+			return c.judged.inked()
 		}
 		return c.res.MeanConfidence < s.w.cfg.retryBelow
 	}
