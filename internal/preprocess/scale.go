@@ -29,7 +29,7 @@ type TextSize struct {
 	// XHeightPx is the median height of letter-sized components, in the image's pixels;
 	// 0 when there were too few to tell.
 	XHeightPx float64
-	Letters   int // the components measured
+	Letters   int // len(Boxes)
 	// DPI is the resolution that height implies (0 when unknown).
 	DPI int
 	// Ink is the share of the page that is ink, whatever its shape (0 on a page without
@@ -42,9 +42,9 @@ type TextSize struct {
 }
 
 // MeasureText measures the size of the text on an 8-bit grey page: the components of
-// its ink (the darker class of a global threshold, the lighter on a page that is mostly
-// dark) whose shape could be a letter, on a copy sampled to about measureSide pixels
-// across.
+// its ink (darker than the paper around them; lighter on a page that is mostly dark) whose
+// shape could be a letter and that stand in lines beside others, on a copy sampled to
+// about measureSide pixels across.
 func MeasureText(img *image.Gray) TextSize {
 	b := img.Bounds()
 	if b.Dx() < 16 || b.Dy() < 16 {
@@ -74,27 +74,164 @@ func MeasureText(img *image.Gray) TextSize {
 			inked++
 		}
 	}
+	ts := TextSize{Ink: float64(inked) / float64(w*h)}
+	// The size: letter-shaped components of the ink under the page's one threshold, within
+	// a factor of their median's height (specks and rules are not).
 	comps := letterComponents(ink, w, h)
 	heights := make([]int, len(comps))
 	for i, c := range comps {
 		heights[i] = c.Dy()
 	}
 	slices.Sort(heights)
-	ts := TextSize{Letters: len(comps), Ink: float64(inked) / float64(w*h)}
-	if len(heights) > 0 {
-		// Letters are within a factor of the median's size; specks and rules are not.
-		med := heights[len(heights)/2]
-		for _, c := range comps {
-			if c.Dy()*2 >= med && c.Dy() <= 3*med {
-				ts.Boxes = append(ts.Boxes, image.Rect(c.Min.X*step, c.Min.Y*step, c.Max.X*step, c.Max.Y*step).Add(b.Min))
-			}
-		}
-		if len(heights) >= minLetters {
-			ts.XHeightPx = float64(med * step)
-			ts.DPI = int(ts.XHeightPx/refXHeight + 0.5)
+	if len(heights) >= minLetters {
+		ts.XHeightPx = float64(heights[len(heights)/2] * step)
+		ts.DPI = int(ts.XHeightPx/refXHeight + 0.5)
+	}
+	// The letters, for telling how much text a reading found: looked for against the paper
+	// around them, so that type on a shaded or stained part of the page counts as much as
+	// type on clean paper; and only those standing in lines beside others of about their
+	// size, which specks, rules and blots do not.
+	// Letters' places need less detail than their size: at most about letterSide samples
+	// across.
+	lstep := step
+	if w > letterSide*3/2 {
+		grey, w, h, lstep = halve(grey, w, h), w/2, h/2, 2*step
+	}
+	if inverted {
+		for i, v := range grey {
+			grey[i] = 255 - v
 		}
 	}
+	letters := inLines(letterComponents(againstPaper(grey, w, h), w, h))
+	hs := make([]int, len(letters))
+	for i, c := range letters {
+		hs[i] = c.Dy()
+	}
+	slices.Sort(hs)
+	for _, c := range letters {
+		if med := hs[len(hs)/2]; c.Dy()*2 >= med && c.Dy() <= 3*med {
+			ts.Boxes = append(ts.Boxes, image.Rect(c.Min.X*lstep, c.Min.Y*lstep, c.Max.X*lstep, c.Max.Y*lstep).Add(b.Min))
+		}
+	}
+	ts.Letters = len(ts.Boxes)
 	return ts
+}
+
+// letterSide is about how many samples across the letters are found at.
+const letterSide = 800
+
+// halve samples every other pixel of every other row of grey (w x h).
+func halve(grey []uint8, w, h int) []uint8 {
+	out := make([]uint8, (w/2)*(h/2))
+	for y := range h / 2 {
+		for x := range w / 2 {
+			out[y*(w/2)+x] = grey[2*y*w+2*x]
+		}
+	}
+	return out
+}
+
+// paperTile is the side, in samples, of the tiles the paper's tone is estimated in: a
+// few lines of text, small enough to follow shading across a page.
+const paperTile = 32
+
+// againstPaper marks the samples of grey (w x h, dark ink on light paper) that are ink
+// against the paper around them: the paper's tone is the 90th percentile of each tile,
+// interpolated between tile centres; a sample is ink when it is darker than its paper by
+// more than the page's own (Otsu) split of the darkness measured so.
+func againstPaper(grey []uint8, w, h int) []bool {
+	tx, ty := (w+paperTile-1)/paperTile, (h+paperTile-1)/paperTile
+	paper := make([]float64, tx*ty)
+	for j := range ty {
+		for i := range tx {
+			var hist [256]int
+			n := 0
+			for y := j * paperTile; y < min(h, (j+1)*paperTile); y++ {
+				for x := i * paperTile; x < min(w, (i+1)*paperTile); x++ {
+					hist[grey[y*w+x]]++
+					n++
+				}
+			}
+			paper[j*tx+i] = float64(max(1, histPercentile(&hist, n, 0.9)))
+		}
+	}
+	// Darkness against the paper, 0 (paper) to 255 (black); the paper's tone interpolated
+	// between tile centres, first down the rows, then along each row.
+	dark := make([]uint8, w*h)
+	var hist [256]int
+	col := make([]float32, tx) // the paper at each tile column's centre, on this row
+	for y := range h {
+		fy := min(max(float32(y)/paperTile-0.5, 0), float32(ty-1))
+		j0 := int(fy)
+		j1, wy := min(j0+1, ty-1), fy-float32(j0)
+		for i := range tx {
+			col[i] = float32(paper[j0*tx+i])*(1-wy) + float32(paper[j1*tx+i])*wy
+		}
+		row, out := grey[y*w:(y+1)*w], dark[y*w:(y+1)*w]
+		for x := range w {
+			fx := min(max(float32(x)/paperTile-0.5, 0), float32(tx-1))
+			i0 := int(fx)
+			i1, wx := min(i0+1, tx-1), fx-float32(i0)
+			p := col[i0]*(1-wx) + col[i1]*wx
+			d := 255 - 255*float32(row[x])/p
+			v := uint8(min(max(d, 0), 255))
+			out[x] = v
+			hist[v]++
+		}
+	}
+	t := histOtsu(&hist)
+	// Paper grain alone splits somewhere too: ink is at least a little darker.
+	t = max(t, minContrast)
+	ink := make([]bool, w*h)
+	for i, v := range dark {
+		ink[i] = int(v) > t
+	}
+	return ink
+}
+
+// inLines keeps the components that have another beside them on the same line, of half
+// to twice their height, within twice their height: letters of words and lines.
+func inLines(comps []image.Rectangle) []image.Rectangle {
+	cell := 1
+	for _, c := range comps {
+		cell = max(cell, 2*c.Dy())
+	}
+	grid := map[image.Point][]int{}
+	centre := func(r image.Rectangle) image.Point { return image.Pt((r.Min.X+r.Max.X)/2, (r.Min.Y+r.Max.Y)/2) }
+	for i, c := range comps {
+		p := centre(c)
+		k := image.Pt(p.X/cell, p.Y/cell)
+		grid[k] = append(grid[k], i)
+	}
+	var out []image.Rectangle
+	for i, c := range comps {
+		p, hc := centre(c), c.Dy()
+		k := image.Pt(p.X/cell, p.Y/cell)
+		found := false
+		for dy := -1; dy <= 1 && !found; dy++ {
+			for dx := -1; dx <= 1 && !found; dx++ {
+				for _, n := range grid[k.Add(image.Pt(dx, dy))] {
+					o := comps[n]
+					q, hn := centre(o), o.Dy()
+					if n != i && 2*hn >= hc && hn <= 2*hc && abs(q.X-p.X) <= 2*hc && 2*abs(q.Y-p.Y) <= hc {
+						found = true
+						break
+					}
+				}
+			}
+		}
+		if found {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // InkThreshold is a global (Otsu) threshold for a page's grey histogram of n samples:
@@ -168,31 +305,37 @@ func letterComponents(ink []bool, w, h int) []image.Rectangle {
 			label[i] = l
 		}
 	}
-	type extent struct{ x0, y0, x1, y1 int }
-	boxes := make(map[int32]*extent)
+	type extent struct{ x0, y0, x1, y1 int32 }
+	boxes := make([]extent, len(parent))
+	for i := range boxes {
+		boxes[i] = extent{x0: -1}
+	}
 	for y := range h {
 		for x := range w {
 			l := label[y*w+x]
 			if l < 0 {
 				continue
 			}
-			r := find(l)
-			e := boxes[r]
-			if e == nil {
-				boxes[r] = &extent{x, y, x, y}
+			e := &boxes[find(l)]
+			if e.x0 < 0 {
+				*e = extent{int32(x), int32(y), int32(x), int32(y)}
 				continue
 			}
-			e.x0, e.x1 = min(e.x0, x), max(e.x1, x)
-			e.y0, e.y1 = min(e.y0, y), max(e.y1, y)
+			e.x0, e.x1 = min(e.x0, int32(x)), max(e.x1, int32(x))
+			e.y0, e.y1 = min(e.y0, int32(y)), max(e.y1, int32(y))
 		}
 	}
 	var out []image.Rectangle
 	for _, e := range boxes {
-		bw, bh := e.x1-e.x0+1, e.y1-e.y0+1
-		if bh < 3 || bh > h/20 || bw > 2*bh || bh > 5*bw || e.x0 == 0 || e.y0 == 0 || e.x1 == w-1 || e.y1 == h-1 {
+		if e.x0 < 0 {
+			continue // not a root
+		}
+		x0, y0, x1, y1 := int(e.x0), int(e.y0), int(e.x1), int(e.y1)
+		bw, bh := x1-x0+1, y1-y0+1
+		if bh < 3 || bh > h/20 || bw > 2*bh || bh > 5*bw || x0 == 0 || y0 == 0 || x1 == w-1 || y1 == h-1 {
 			continue
 		}
-		out = append(out, image.Rect(e.x0, e.y0, e.x1+1, e.y1+1))
+		out = append(out, image.Rect(x0, y0, x1+1, y1+1))
 	}
 	return out
 }

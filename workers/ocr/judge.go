@@ -21,13 +21,13 @@ import (
 // well it ranks readings of the corpus.
 
 // Thresholds on the score. A reading scoring under reviewBelow goes to a person. A page's
-// first reading (as Tesseract binarises it) scoring under readAgainBelow is read cleaned
-// too, and one still under localBelow with Sauvola's local thresholds: each costs a
+// first reading (as Tesseract binarises it) scoring under readAgainBelow, or missing some
+// of the page's letters (missedInkRead), is read cleaned too, and one still under localBelow with Sauvola's local thresholds: each costs a
 // reading, and pages scoring above them are seldom read better another way
 // (docs/benchmarks.md, "Judge").
 const (
 	reviewBelow    = 0.8
-	readAgainBelow = 0.7
+	readAgainBelow = 0.75
 	localBelow     = 0.6
 	// fullInkRead: letters are found by their components' centres, and some (specks,
 	// marginalia, stamps) are never words; a reading that finds this share found all.
@@ -35,8 +35,11 @@ const (
 	// knownWeight is how much the share of words no dictionary knows takes off the score:
 	// dictionaries miss names, numbers and old spellings, so not all of it.
 	knownWeight = 0.5
-	// littleInkRead: under this share of the page's ink in words, text was missed.
+	// littleInkRead: under this share of the page's letters in words, most text was missed.
 	littleInkRead = 0.35
+	// missedInkRead: under this share, some text was missed (a faint or shaded part of
+	// the page): the page is read cleaned too, whatever its score.
+	missedInkRead = 0.85
 	// minLetters: a page with fewer letter-sized components has too little text to say
 	// that any was missed.
 	minLetters = 20
@@ -95,6 +98,9 @@ func (j judgement) quality(unsure []string) *pipeline.Quality {
 	}
 	return q
 }
+
+// missed reports whether the reading left out some of the page's text.
+func (j judgement) missed() bool { return j.letters >= minLetters && j.inkRead < missedInkRead }
 
 // inked reports whether the page has ink: text, drawing or photograph.
 func (j judgement) inked() bool { return j.ink >= minInk || j.letters >= minLetters }

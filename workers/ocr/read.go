@@ -255,10 +255,10 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 			}
 		}
 	}
-	// Not read clearly well as it is: cleaned, and if still poor with Sauvola's local
-	// thresholds, for ink whose darkness varies across the page more than the background
-	// flattening evens out.
-	if s.w.cfg.retryBelow > 0 && s.w.cfg.preprocess && best.judged.score < s.w.cfg.readAgainBelow {
+	// Not read clearly well as it is, or some of its text left out: cleaned, and if still
+	// poor with Sauvola's local thresholds, for ink whose darkness varies across the page
+	// more than the background flattening evens out.
+	if s.w.cfg.retryBelow > 0 && s.w.cfg.preprocess && (best.judged.score < s.w.cfg.readAgainBelow || best.judged.missed()) {
 		if cleaned.rotate != best.rotate {
 			if cleaned, err = prepare(best.rotate, firstRead); err != nil {
 				return r, err

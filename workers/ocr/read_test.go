@@ -94,7 +94,7 @@ func TestRead(t *testing.T) {
 		{"on its side (landscape): turned first, read once", 60, 40, 270, 95, nil, nil, "upright\n", 1, 1, 270, pipeline.DetectorOSD, nil},
 		{"upright but faint: read cleaned, then with Sauvola", 40, 60, 0, 50, nil, nil, "upright\n", 3, 1, 0, pipeline.DetectorOSD,
 			[]string{"binarize=none psm=3", "binarize=otsu psm=3", "binarize=sauvola psm=3"}},
-		{"upright, a little faint: read cleaned only", 40, 60, 0, 65, nil, nil, "upright\n", 2, 1, 0, pipeline.DetectorOSD,
+		{"upright, a little faint: read cleaned only", 40, 60, 0, 68, nil, nil, "upright\n", 2, 1, 0, pipeline.DetectorOSD,
 			[]string{"binarize=none psm=3", "binarize=otsu psm=3"}},
 
 		{"letters say upright: one reading, no detector", 40, 60, 0, 95, letters(0, true), nil, "upright\n", 1, 0, 0, pipeline.DetectorLetterShapes, nil},
