@@ -75,7 +75,7 @@ func TestEndToEnd(t *testing.T) {
 		for _, field := range []string{"doc", "page", "source", "date", "created", "scan.bucket", "scan.key", "scan.sha256", "scan.bytes",
 			"text.bucket", "text.key", "text.sha256", "text.bytes", "ocr.engine", "ocr.engine_version", "ocr.languages", "ocr.mean_confidence", "ocr.worker",
 			"uploader", "uploaded", "hocr.sha256", "alto.sha256", "pdf.sha256", "ocr.host", "ocr.recognised", "ocr.finished", "ocr.models",
-			"ocr.leptonica_version", "ocr.gosseract_version", "ocr.colophon_version", "ocr.preprocessing", "ocr.words"} {
+			"ocr.leptonica_version", "ocr.gosseract_version", "ocr.colophon_version", "ocr.words", "ocr.scale.declared_dpi", "ocr.scale.why", "ocr.quality.verdict", "ocr.quality.score"} {
 			if _, ok := lookup(rec, field); !ok {
 				t.Errorf("record %d lacks %s", i+1, field)
 			}
