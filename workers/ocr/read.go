@@ -186,12 +186,21 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 		return c.res.MeanConfidence < s.w.cfg.retryBelow
 	}
 
-	// The cleaned page is made first, for the orientation guess, which reads the letters'
-	// shapes on black and white, and for the reading cleaned when the first is poor.
-	cleaned, err := prepare(0, firstRead)
-	if err != nil {
-		return r, err
+	// The letters' shapes are read on black and white: the page at its one threshold
+	// first, a tenth of the cleanup's cost; the cleaned page, made only then, when that
+	// does not say clearly. The cleaned page is made for the reading cleaned otherwise.
+	var cleaned *candidate
+	cleanedAt := func(rotate int) (candidate, error) {
+		if cleaned == nil || cleaned.rotate != rotate {
+			c, err := prepare(rotate, firstRead)
+			if err != nil {
+				return c, err
+			}
+			cleaned = &c
+		}
+		return *cleaned, nil
 	}
+	bw := preprocess.Threshold(img)
 	// How the page lies is settled before it is read, so that a page upside down or on
 	// its side is read once, turned upright. The letters' shapes tell it for Latin script
 	// cheaply (docs/benchmarks.md has the costs). Where they do not say clearly (little
@@ -200,12 +209,19 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 	// other page is read as it lies, and looked at only if that reading is unsure.
 	detected := false
 	if s.w.cfg.orient && s.w.cfg.guess != nil && latinScript(want.Langs) {
-		if r.info.Orientation = s.guessOrientation(log, cleaned.page, dpi); r.info.Orientation != nil {
-			detected = true
+		r.info.Orientation = s.guessOrientation(log, bw, dpi)
+		if r.info.Orientation == nil && s.w.cfg.preprocess {
+			c, err := cleanedAt(0)
+			if err != nil {
+				return r, err
+			}
+			r.info.Orientation = s.guessOrientation(log, c.page, dpi)
 		}
+		detected = r.info.Orientation != nil
 	}
 	if s.w.cfg.orient && !detected && landscape(img) {
-		if r.info.Orientation, err = s.orientation(ctx, log, e, cleaned.page, dpi); err != nil {
+		var err error
+		if r.info.Orientation, err = s.orientation(ctx, log, e, img, dpi); err != nil {
 			return r, err
 		}
 		detected = true
@@ -213,9 +229,6 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 	rotate := 0
 	if o := r.info.Orientation; o != nil && o.Rotated != 0 {
 		rotate = o.Rotated
-		if cleaned, err = prepare(rotate, firstRead); err != nil {
-			return r, err
-		}
 	}
 	first, err := try(rotate, plainRead)
 	if err != nil {
@@ -259,13 +272,11 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 	// poor with Sauvola's local thresholds, for ink whose darkness varies across the page
 	// more than the background flattening evens out.
 	if s.w.cfg.retryBelow > 0 && s.w.cfg.preprocess && (best.judged.score < s.w.cfg.readAgainBelow || best.judged.missed()) {
-		if cleaned.rotate != best.rotate {
-			if cleaned, err = prepare(best.rotate, firstRead); err != nil {
-				return r, err
-			}
-		}
-		c, err := recognize(cleaned)
+		c, err := cleanedAt(best.rotate)
 		if err != nil {
+			return r, err
+		}
+		if c, err = recognize(c); err != nil {
 			return r, err
 		}
 		keep(c)
@@ -329,7 +340,7 @@ func shiftBoxes(res tesseract.Result, read, src *image.Gray) tesseract.Result {
 	return res
 }
 
-// guessOrientation reads how the cleaned page lies from the shapes of its letters; nil
+// guessOrientation reads how a black-and-white page lies from the shapes of its letters; nil
 // when they do not say clearly (or cannot be measured: the page is then read as it lies).
 func (s *slot) guessOrientation(log *slog.Logger, page *image.Gray, dpi int) *pipeline.Orientation {
 	g, err := s.w.cfg.guess(page, dpi)
@@ -379,7 +390,7 @@ func landscape(img *image.Gray) bool {
 	return b.Dx()*10 > b.Dy()*12
 }
 
-// orientation detects how the (cleaned) page lies. It returns the rotation to apply in
+// orientation detects how the page lies. It returns the rotation to apply in
 // Rotated only when the detector is confident; nil when the page has too little text to
 // tell.
 func (s *slot) orientation(ctx context.Context, log *slog.Logger, e Recognizer, page *image.Gray, dpi int) (*pipeline.Orientation, error) {

@@ -132,8 +132,10 @@ func TestRead(t *testing.T) {
 			if r.res.Text != tt.wantText || len(rec.reads) != tt.wantReads || rec.orients != tt.wantOrients {
 				t.Errorf("text %q, %d readings, %d orientation looks; want %q, %d, %d", r.res.Text, len(rec.reads), rec.orients, tt.wantText, tt.wantReads, tt.wantOrients)
 			}
-			if tt.guess != nil && latinScript(langs) && guesses != 1 {
-				t.Errorf("letters looked at %d times, want once", guesses)
+			// Unsure on the page at its one threshold, the letters are looked at again on
+			// the cleaned page.
+			if want := map[bool]int{true: 1, false: 2}[tt.guess != nil && tt.guess.Known]; tt.guess != nil && latinScript(langs) && guesses != want {
+				t.Errorf("letters looked at %d times, want %d", guesses, want)
 			}
 			switch o := r.info.Orientation; {
 			case tt.wantRotated < 0 && o != nil:
