@@ -381,6 +381,21 @@ func histOtsu(hist *[256]int) int {
 	return t
 }
 
+// sampledHistogram is the grey histogram of img sampled to about measureSide pixels
+// across, and the number of samples.
+func sampledHistogram(img *image.Gray) (hist [256]int, n int) {
+	b := img.Bounds()
+	step := max(1, b.Dx()/measureSide)
+	for y := b.Min.Y; y < b.Max.Y; y += step {
+		row := img.Pix[img.PixOffset(b.Min.X, y):]
+		for x := 0; x < b.Dx(); x += step {
+			hist[row[x]]++
+			n++
+		}
+	}
+	return hist, n
+}
+
 // StepInvert: a page mostly dark (white type on black, a negative) inverted before
 // anything else, so that no step takes its black for a border and Tesseract reads dark
 // type on light. dark_pct: the share of the page darker than its threshold.
@@ -393,16 +408,7 @@ func InvertIfDark(img *image.Gray) (*image.Gray, *Step) {
 	if b.Empty() {
 		return nil, nil
 	}
-	step := max(1, b.Dx()/measureSide)
-	var hist [256]int
-	n := 0
-	for y := b.Min.Y; y < b.Max.Y; y += step {
-		row := img.Pix[img.PixOffset(b.Min.X, y):]
-		for x := 0; x < b.Dx(); x += step {
-			hist[row[x]]++
-			n++
-		}
-	}
+	hist, n := sampledHistogram(img)
 	t, inverted, ok := InkThreshold(&hist, n)
 	if !ok || !inverted {
 		return nil, nil
@@ -429,16 +435,7 @@ func InvertIfDark(img *image.Gray) (*image.Gray, *Step) {
 func Threshold(img *image.Gray) *image.Gray {
 	b := img.Bounds()
 	out := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
-	step := max(1, b.Dx()/measureSide)
-	var hist [256]int
-	n := 0
-	for y := b.Min.Y; y < b.Max.Y; y += step {
-		row := img.Pix[img.PixOffset(b.Min.X, y):]
-		for x := 0; x < b.Dx(); x += step {
-			hist[row[x]]++
-			n++
-		}
-	}
+	hist, n := sampledHistogram(img)
 	t, _, ok := InkThreshold(&hist, n)
 	if !ok {
 		t = -1
