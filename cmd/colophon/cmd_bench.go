@@ -204,8 +204,8 @@ func runBench(ctx context.Context, g, workerG *globals, o benchOptions, command 
 	for _, p := range set.Pages {
 		rep.Pages.Bytes += p.Bytes
 		rep.Pages.Words += len(strings.Fields(p.Truth))
-		if dpi := bench.DeclaredDPI(p.Path); dpi < 70 || dpi > 2400 {
-			imageDPI = 300 // what the pipeline assumes for such scans
+		if !ocr.DeclaredPlausible(bench.DeclaredDPI(p.Path)) {
+			imageDPI = 300 // OCRmyPDF needs one for such scans; the pipeline's default
 		}
 	}
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
-	"maps"
 	"math"
 	"slices"
 	"time"
@@ -200,7 +199,6 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 		}
 		return *cleaned, nil
 	}
-	bw := preprocess.Threshold(img)
 	// How the page lies is settled before it is read, so that a page upside down or on
 	// its side is read once, turned upright. The letters' shapes tell it for Latin script
 	// cheaply (docs/benchmarks.md has the costs). Where they do not say clearly (little
@@ -209,7 +207,7 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 	// other page is read as it lies, and looked at only if that reading is unsure.
 	detected := false
 	if s.w.cfg.orient && s.w.cfg.guess != nil && latinScript(want.Langs) {
-		r.info.Orientation = s.guessOrientation(log, bw, dpi)
+		r.info.Orientation = s.guessOrientation(log, preprocess.Threshold(img), dpi)
 		if r.info.Orientation == nil && s.w.cfg.preprocess {
 			c, err := cleanedAt(0)
 			if err != nil {
@@ -420,7 +418,7 @@ func (s *slot) clean(img *image.Gray, dpi int, b preprocess.Binarization) (*imag
 	}
 	rec := make([]pipeline.Step, len(steps))
 	for i, st := range steps {
-		rec[i] = pipeline.Step{Name: st.Name, Params: maps.Clone(st.Params)}
+		rec[i] = recordStep(st)
 	}
 	return out, rec, nil
 }

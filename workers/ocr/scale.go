@@ -10,7 +10,7 @@ import (
 )
 
 // Resolution bounds: a header outside them declares no usable resolution (1 dpi in some
-// TIFFs); a measurement outside them is clamped.
+// TIFFs; DeclaredPlausible); a measurement outside them is clamped.
 const (
 	minPlausibleDPI = 70
 	maxPlausibleDPI = 2400
@@ -33,7 +33,7 @@ const (
 // usable and the page has text too scant to measure.
 func settleScale(declared, def int, text preprocess.TextSize) (dpi int, sc pipeline.Scale, unsure bool) {
 	sc = pipeline.Scale{DeclaredDPI: declared, MeasuredDPI: text.DPI, XHeightPx: text.XHeightPx, Factor: 1}
-	plausible := declared >= minPlausibleDPI && declared <= maxPlausibleDPI
+	plausible := DeclaredPlausible(declared)
 	measured := min(max(text.DPI, minPlausibleDPI), maxMeasuredDPI)
 	switch {
 	case text.DPI > 0 && plausible && float64(text.DPI) <= tooLow(declared)*float64(declared):
@@ -51,6 +51,10 @@ func settleScale(declared, def int, text preprocess.TextSize) (dpi int, sc pipel
 	return dpi, sc, unsure
 }
 
+// DeclaredPlausible reports whether a resolution a file's header declares could be a
+// scan's: 1 dpi (some TIFFs) and 0 (none) are not.
+func DeclaredPlausible(dpi int) bool { return dpi >= minPlausibleDPI && dpi <= maxPlausibleDPI }
+
 // tooLow is the factor by which the text may say a page is finer than its header before
 // the header is disbelieved.
 func tooLow(declared int) float64 {
@@ -66,5 +70,10 @@ func invertIfDark(img *image.Gray) (pipeline.Step, *image.Gray) {
 	if inv == nil {
 		return pipeline.Step{}, nil
 	}
-	return pipeline.Step{Name: st.Name, Params: maps.Clone(st.Params)}, inv
+	return recordStep(*st), inv
+}
+
+// recordStep is a cleanup step as the page's record writes it.
+func recordStep(st preprocess.Step) pipeline.Step {
+	return pipeline.Step{Name: st.Name, Params: maps.Clone(st.Params)}
 }
