@@ -124,7 +124,6 @@ type docTrack struct {
 	doc      *pipeline.DocumentStatus
 	pages    map[int]pipeline.PageStatus
 	failed   map[int]bool
-	review   map[int]bool // done pages whose verdict is review
 	done     int
 	since    time.Time
 	before   int
@@ -136,7 +135,7 @@ func newTracker() *tracker { return &tracker{docs: map[string]*docTrack{}} }
 func (t *tracker) track(doc string, now time.Time) *docTrack {
 	d, ok := t.docs[doc]
 	if !ok {
-		d = &docTrack{pages: map[int]pipeline.PageStatus{}, failed: map[int]bool{}, review: map[int]bool{}, since: now}
+		d = &docTrack{pages: map[int]pipeline.PageStatus{}, failed: map[int]bool{}, since: now}
 		t.docs[doc] = d
 	}
 	return d
@@ -151,8 +150,10 @@ func (d *docTrack) progress(name string) DocProgress {
 		p.Failures = append(p.Failures, pageReport(d.pages[n]))
 	}
 	sort.Slice(p.Failures, func(i, j int) bool { return p.Failures[i].Page < p.Failures[j].Page })
-	for n := range d.review {
-		p.Reviews = append(p.Reviews, pageReport(d.pages[n]))
+	for _, ps := range d.pages {
+		if pr := pageReport(ps); pr.ToReview() {
+			p.Reviews = append(p.Reviews, pr)
+		}
 	}
 	sort.Slice(p.Reviews, func(i, j int) bool { return p.Reviews[i].Page < p.Reviews[j].Page })
 	return p
@@ -170,10 +171,6 @@ func (d *docTrack) setPage(p pipeline.PageStatus) (changed bool) {
 		d.done--
 	}
 	delete(d.failed, p.Page)
-	delete(d.review, p.Page)
-	if pageReport(p).ToReview() {
-		d.review[p.Page] = true
-	}
 	switch p.State {
 	case pipeline.StateDone:
 		d.done++
