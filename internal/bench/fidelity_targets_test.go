@@ -101,13 +101,7 @@ func TestVerdictTargets(t *testing.T) {
 	failed := fpage(SetOldBooks, "f", 0.02, 1, NoVerdict)
 	failed.Pipeline.Error = "worker refused the page"
 	yes, no := met(true), met(false)
-	for _, tc := range []struct {
-		name   string
-		pages  []FidelityPageResult
-		target string
-		got    string
-		met    *bool
-	}{
+	checkTargets(t, []targetCase{
 		{"4 of 5 bad readings flagged", join(many(4, 0.2, "review"), many(1, 0.3, "ok")), above, "80% (4 of 5 review)", yes},
 		{"3 of 5 bad readings flagged", join(many(3, 0.2, "review"), many(2, 0.3, "ok")), above, "60% (3 of 5 review)", no},
 		{"a bad reading without a verdict", join(many(4, 0.2, "review"), many(1, 0.3, NoVerdict)), above, "4 of 5 review, 1 without a verdict", nil},
@@ -119,28 +113,13 @@ func TestVerdictTargets(t *testing.T) {
 			above, "100% (1 of 1 review)", yes},
 		{"the same, below", join(many(1, 0.01, "ok"), []FidelityPageResult{failed, fpage(SetDegraded, "x", 0.5, 0, "review")}),
 			below, "0% (0 of 1 review)", yes},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r := FidelityReport{Pages: tc.pages}
-			r.finish()
-			tg := findTarget(t, r, tc.target)
-			if tg.Got != tc.got || deref(tg.Met) != deref(tc.met) {
-				t.Errorf("%s: got %q (met %v), want %q (met %v)", tg.Name, tg.Got, deref(tg.Met), tc.got, deref(tc.met))
-			}
-		})
-	}
+	})
 }
 
 // Each real set has its pooled-CER ratio; a set the issue does not name must not be worse
 // than plain tesseract; cost is the OCR worker's seconds a page against tesseract's.
 func TestRealSetTargets(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		pages  []FidelityPageResult
-		target string
-		got    string
-		met    *bool
-	}{
+	checkTargets(t, []targetCase{
 		{"archival-typescript at 0.74x", []FidelityPageResult{fpage(SetArchivalTypescript, "a", 0.5, 0.37, "")},
 			"archival-typescript: pooled", "0.74x (0.3700 / 0.5000)", met(true)},
 		{"archival-typescript at 0.76x", []FidelityPageResult{fpage(SetArchivalTypescript, "a", 0.5, 0.38, "")},
@@ -153,7 +132,29 @@ func TestRealSetTargets(t *testing.T) {
 			"letters: pooled", "1.50x (0.0300 / 0.0200)", met(false)},
 		{"cost: 1 s of engine against 1 s of tesseract", []FidelityPageResult{fpage(SetOldBooks, "a", 0.02, 0.02, "")},
 			"real pages: OCR worker", "1.00x (1.00 s / 1.00 s)", met(true)},
-	} {
+	})
+	// The cost target weighs every real page; slow ones count.
+	slow := fpage(SetOldBooks, "b", 0.02, 0.02, "")
+	slow.Pipeline.EngineSeconds = 1.6
+	r := FidelityReport{Pages: []FidelityPageResult{fpage(SetOldBooks, "a", 0.02, 0.02, ""), slow, fpage(SetDegraded, "x", 0.5, 0, "")}}
+	r.finish()
+	if tg := findTarget(t, r, "real pages: OCR worker"); tg.Got != "1.30x (1.30 s / 1.00 s)" || deref(tg.Met) != false {
+		t.Errorf("cost: %+v", tg)
+	}
+}
+
+// targetCase is a report of pages, and what the target named by its prefix should say of it.
+type targetCase struct {
+	name   string
+	pages  []FidelityPageResult
+	target string // the target's name begins so
+	got    string
+	met    *bool
+}
+
+func checkTargets(t *testing.T, cases []targetCase) {
+	t.Helper()
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := FidelityReport{Pages: tc.pages}
 			r.finish()
@@ -162,13 +163,5 @@ func TestRealSetTargets(t *testing.T) {
 				t.Errorf("%s: got %q (met %v), want %q (met %v)", tg.Name, tg.Got, deref(tg.Met), tc.got, deref(tc.met))
 			}
 		})
-	}
-	// The cost target weighs every real page; slow ones count.
-	slow := fpage(SetOldBooks, "b", 0.02, 0.02, "")
-	slow.Pipeline.EngineSeconds = 1.6
-	r := FidelityReport{Pages: []FidelityPageResult{fpage(SetOldBooks, "a", 0.02, 0.02, ""), slow, fpage(SetDegraded, "x", 0.5, 0, "")}}
-	r.finish()
-	if tg := findTarget(t, r, "real pages: OCR worker"); tg.Got != "1.30x (1.30 s / 1.00 s)" || deref(tg.Met) != false {
-		t.Errorf("cost: %+v", tg)
 	}
 }
