@@ -144,6 +144,7 @@ func (s *Store) CheckBuckets(ctx context.Context, buckets ...string) error {
 type Object struct {
 	Data        []byte
 	ContentType string
+	ETag        string // the version read, for PutIfMatch
 	Metadata    map[string]string // user metadata, canonical keys without the X-Amz-Meta- prefix, decoded
 }
 
@@ -157,20 +158,71 @@ func SHA256(data []byte) string {
 // Values are MIME-word encoded where they are not plain ASCII, since S3 metadata travels
 // in HTTP headers; Get decodes them.
 func (s *Store) Put(ctx context.Context, bucket, key string, data []byte, contentType string, meta map[string]string) error {
-	um := make(map[string]string, len(meta))
-	for k, v := range meta {
-		um[k] = mime.QEncoding.Encode("utf-8", v)
-	}
-	_, err := s.client.PutObject(ctx, bucket, key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{
-		ContentType:  contentType,
-		UserMetadata: um,
-		// Let S3 verify the upload end to end as well: a corrupted body is refused.
-		SendContentMd5: true,
-	})
+	_, err := s.client.PutObject(ctx, bucket, key, bytes.NewReader(data), int64(len(data)), putOptions(contentType, meta))
 	if err != nil {
 		return fmt.Errorf("put %s/%s: %w", bucket, key, err)
 	}
 	return nil
+}
+
+// ErrExists is returned (wrapped) by PutIfMatch when the object is not the version the
+// caller read: someone else wrote it since.
+var ErrExists = errors.New("object changed since it was read")
+
+// PutIfAbsent stores data as Put does, but only if bucket/key does not exist yet (S3
+// If-None-Match: *), so that what one writer stored is never replaced by another. created
+// is false, with no error, when the object was there already: the caller reads it to see
+// whose it is (a retried put of its own, whose first answer was lost, finds itself).
+func (s *Store) PutIfAbsent(ctx context.Context, bucket, key string, data []byte, contentType string, meta map[string]string) (created bool, err error) {
+	opts := putOptions(contentType, meta)
+	opts.SetMatchETagExcept("*")
+	_, err = s.client.PutObject(ctx, bucket, key, bytes.NewReader(data), int64(len(data)), opts)
+	if conditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("put %s/%s if absent: %w", bucket, key, err)
+	}
+	return true, nil
+}
+
+// PutIfMatch replaces bucket/key with data only while it is still the version whose ETag
+// the caller read (S3 If-Match); otherwise it returns ErrExists and stores nothing.
+func (s *Store) PutIfMatch(ctx context.Context, bucket, key, etag string, data []byte, contentType string, meta map[string]string) error {
+	opts := putOptions(contentType, meta)
+	opts.SetMatchETag(etag)
+	_, err := s.client.PutObject(ctx, bucket, key, bytes.NewReader(data), int64(len(data)), opts)
+	if conditionFailed(err) {
+		return fmt.Errorf("put %s/%s if unchanged: %w", bucket, key, ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("put %s/%s if unchanged: %w", bucket, key, err)
+	}
+	return nil
+}
+
+// conditionFailed reports a conditional write refused: 412, or 409 when another
+// conditional write of the same key was in progress at that moment.
+func conditionFailed(err error) bool {
+	if err == nil {
+		return false
+	}
+	r := minio.ToErrorResponse(err)
+	return r.Code == minio.PreconditionFailed || r.StatusCode == http.StatusPreconditionFailed ||
+		r.Code == "ConditionalRequestConflict"
+}
+
+func putOptions(contentType string, meta map[string]string) minio.PutObjectOptions {
+	um := make(map[string]string, len(meta))
+	for k, v := range meta {
+		um[k] = mime.QEncoding.Encode("utf-8", v)
+	}
+	return minio.PutObjectOptions{
+		ContentType:  contentType,
+		UserMetadata: um,
+		// Let S3 verify the upload end to end as well: a corrupted body is refused.
+		SendContentMd5: true,
+	}
 }
 
 // ErrNotFound is returned (wrapped) by Get and Stat when the object does not exist.
@@ -198,7 +250,7 @@ func (s *Store) Get(ctx context.Context, bucket, key string) (Object, error) {
 	if _, err := io.Copy(buf, obj); err != nil {
 		return Object{}, fmt.Errorf("read %s/%s: %w", bucket, key, notFound(err))
 	}
-	return Object{Data: buf.Bytes(), ContentType: info.ContentType, Metadata: decodeMeta(info.UserMetadata)}, nil
+	return Object{Data: buf.Bytes(), ContentType: info.ContentType, ETag: info.ETag, Metadata: decodeMeta(info.UserMetadata)}, nil
 }
 
 // Info is what Stat tells about an object without reading it.
