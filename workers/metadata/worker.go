@@ -5,8 +5,10 @@
 package metadata
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,7 +28,8 @@ import (
 // Store is what the worker needs of the object store.
 type Store interface {
 	Get(ctx context.Context, bucket, key string) (objectstore.Object, error)
-	Put(ctx context.Context, bucket, key string, data []byte, contentType string, meta map[string]string) error
+	PutIfAbsent(ctx context.Context, bucket, key string, data []byte, contentType string, meta map[string]string) (created bool, err error)
+	PutIfMatch(ctx context.Context, bucket, key, etag string, data []byte, contentType string, meta map[string]string) error
 }
 
 // Bus is what the worker needs of NATS: the dead-letter subject and the record log.
@@ -309,6 +312,11 @@ func (w *Worker) process(ctx context.Context, job pipeline.MetadataJob, log *slo
 			skip = fmt.Sprintf("page is at version %d", p.Version)
 			return bus.ErrUnchanged
 		}
+		if p.Version == job.Version && p.State == pipeline.StateDone {
+			// Another worker finished it while this one was late: its record stands.
+			skip = "page already done"
+			return bus.ErrUnchanged
+		}
 		p.State, p.Version, p.Error = pipeline.StateDone, job.Version, ""
 		// The page's verdict is its reading's, replacing an earlier version's; a reading
 		// with none (nil Quality) leaves none, never one made up here.
@@ -381,18 +389,14 @@ const maxChainRaces = 50
 // record is stored before its log entry: a record in the store but not in the log is one a
 // crash interrupted, which the job's redelivery writes again; a log entry always names a
 // record that was stored.
+//
+// The record is written only where none is (If-None-Match), so a worker that wakes late
+// (paused past its ack wait while another finished the page) can never replace a record
+// that is chained: it finds the key taken and settles with what is there (settleTaken).
 func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog.Logger) error {
 	key := pipeline.ProvenanceKey(rec.Doc, rec.Page, rec.Version)
 	// Chained already: the worker stopped between the append and the status update.
-	var (
-		logged pipeline.RecordEntry
-		found  bool
-	)
-	err := bus.Retry(ctx, w.cfg.retry.ForNATS(), log, "read record log", func(ctx context.Context) error {
-		var err error
-		logged, found, err = w.bus.RecordEntry(ctx, rec.Doc, rec.Page, rec.Version)
-		return err
-	})
+	logged, found, err := w.recordEntry(ctx, rec, log)
 	if err != nil {
 		return err
 	}
@@ -401,12 +405,7 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 	}
 
 	for race := 1; ; race++ {
-		var head bus.ChainHead
-		err := bus.Retry(ctx, w.cfg.retry.ForNATS(), log, "read record chain", func(ctx context.Context) error {
-			var err error
-			head, err = w.bus.RecordHead(ctx, rec.Doc)
-			return err
-		})
+		head, err := w.recordHead(ctx, rec.Doc, log)
 		if err != nil {
 			return err
 		}
@@ -427,17 +426,36 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 		if err != nil {
 			return err
 		}
-		sum := objectstore.SHA256(data)
-		meta := map[string]string{pipeline.MetaSHA256: sum, pipeline.MetaDoc: rec.Doc, pipeline.MetaPage: fmt.Sprint(rec.Page)}
+		meta := map[string]string{pipeline.MetaSHA256: objectstore.SHA256(data), pipeline.MetaDoc: rec.Doc, pipeline.MetaPage: fmt.Sprint(rec.Page)}
+		var created bool
 		err = bus.Retry(ctx, w.cfg.retry, log, "store provenance record", func(ctx context.Context) error {
-			return w.store.Put(ctx, pipeline.BucketProvenance, key, data, "application/json", meta)
+			var err error
+			created, err = w.store.PutIfAbsent(ctx, pipeline.BucketProvenance, key, data, "application/json", meta)
+			return err
 		})
 		if err != nil {
 			return err
 		}
-		w.cfg.metrics.BytesWritten(len(data))
+		if created {
+			w.cfg.metrics.BytesWritten(len(data))
+		} else {
+			chain, done, err := w.settleTaken(ctx, key, data, meta, log)
+			if err != nil || done {
+				return err
+			}
+			if chain == nil {
+				continue // replaced meanwhile by another worker: look again
+			}
+			if !bytes.Equal(chain, data) {
+				// Another worker's record for this very job, kept: it is the page's record.
+				if err := json.Unmarshal(chain, rec); err != nil {
+					return err
+				}
+				data = chain
+			}
+		}
 		entry := pipeline.RecordEntry{
-			RecordRef: pipeline.RecordRef{Page: rec.Page, Version: rec.Version, Key: key, SHA256: sum},
+			RecordRef: pipeline.RecordRef{Page: rec.Page, Version: rec.Version, Key: key, SHA256: objectstore.SHA256(data)},
 			Doc:       rec.Doc, Seq: rec.Chain.Seq, Prev: rec.Chain.Prev, Created: rec.Created,
 		}
 		err = bus.Retry(ctx, w.cfg.retry.ForNATS(), log, "append to record log", func(ctx context.Context) error {
@@ -456,6 +474,99 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 			return bus.Because(pipeline.ReasonRecord, fmt.Errorf("append record %s: lost the race to the chain's head %d times", key, race))
 		}
 	}
+}
+
+// settleTaken decides what to do when the record's key is taken. What is stored there is
+// one of:
+//   - our own bytes: a put whose answer was lost; chain them;
+//   - a record the log holds: another worker finished the page; nothing is left to do;
+//   - another worker's record that fits the chain's head as it is now: its writer may be
+//     about to append it, so it is kept and appended (whoever appends first, the other finds
+//     its entry at the head);
+//   - another worker's record built on a head the chain has since moved past: its writer's
+//     append, which expects that head, can never succeed, so it is replaced with ours, but
+//     only while it is still that very version (If-Match).
+//
+// It returns the bytes to chain, or done when the page's record is chained already, or
+// neither when the key changed again meanwhile (the caller starts over).
+func (w *Worker) settleTaken(ctx context.Context, key string, data []byte, meta map[string]string, log *slog.Logger) (chain []byte, done bool, err error) {
+	var stored objectstore.Object
+	err = bus.Retry(ctx, w.cfg.retry, log, "read stored provenance record", func(ctx context.Context) error {
+		var err error
+		stored, err = w.store.Get(ctx, pipeline.BucketProvenance, key)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if bytes.Equal(stored.Data, data) {
+		return data, false, nil
+	}
+	var found pipeline.Provenance
+	if err := json.Unmarshal(stored.Data, &found); err != nil || found.Chain == nil {
+		return nil, false, bus.Because(pipeline.ReasonRecord, bus.Permanent(fmt.Errorf("provenance record %s is stored already and unreadable (%v)", key, err)))
+	}
+	// Read after the stored record: the head can only have moved on since that was written.
+	logged, inLog, err := w.recordEntry(ctx, &found, log)
+	if err != nil {
+		return nil, false, err
+	}
+	if inLog {
+		return nil, true, w.alreadyChained(ctx, key, logged, log)
+	}
+	head, err := w.recordHead(ctx, found.Doc, log)
+	if err != nil {
+		return nil, false, err
+	}
+	if fitsHead(found.Chain, head) {
+		log.Info("record stored by another worker kept", "seq", found.Chain.Seq)
+		return stored.Data, false, nil
+	}
+	err = bus.Retry(ctx, w.cfg.retry, log, "replace stale provenance record", func(ctx context.Context) error {
+		err := w.store.PutIfMatch(ctx, pipeline.BucketProvenance, key, stored.ETag, data, "application/json", meta)
+		if errors.Is(err, objectstore.ErrExists) {
+			return bus.Permanent(err)
+		}
+		return err
+	})
+	switch {
+	case errors.Is(err, objectstore.ErrExists):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, err
+	}
+	w.cfg.metrics.BytesWritten(len(data))
+	log.Info("stale record replaced", "stale_seq", found.Chain.Seq, "head_seq", head.Entry.Seq)
+	return data, false, nil
+}
+
+// fitsHead reports whether a record's chain link continues the chain at head.
+func fitsHead(c *pipeline.Chain, head bus.ChainHead) bool {
+	if c.Seq != head.Entry.Seq+1 {
+		return false
+	}
+	if head.LogSeq == 0 {
+		return c.Prev == nil
+	}
+	return c.Prev != nil && *c.Prev == head.Entry.RecordRef
+}
+
+func (w *Worker) recordEntry(ctx context.Context, rec *pipeline.Provenance, log *slog.Logger) (e pipeline.RecordEntry, found bool, err error) {
+	err = bus.Retry(ctx, w.cfg.retry.ForNATS(), log, "read record log", func(ctx context.Context) error {
+		var err error
+		e, found, err = w.bus.RecordEntry(ctx, rec.Doc, rec.Page, rec.Version)
+		return err
+	})
+	return e, found, err
+}
+
+func (w *Worker) recordHead(ctx context.Context, doc string, log *slog.Logger) (h bus.ChainHead, err error) {
+	err = bus.Retry(ctx, w.cfg.retry.ForNATS(), log, "read record chain", func(ctx context.Context) error {
+		var err error
+		h, err = w.bus.RecordHead(ctx, doc)
+		return err
+	})
+	return h, err
 }
 
 // alreadyChained checks the stored record is the one the log's entry names.

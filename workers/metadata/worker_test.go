@@ -32,12 +32,25 @@ func (s *fakeStore) Get(_ context.Context, bucket, key string) (objectstore.Obje
 	if !ok {
 		return objectstore.Object{}, objectstore.ErrNotFound
 	}
-	return objectstore.Object{Data: data}, nil
+	return objectstore.Object{Data: data, ETag: objectstore.SHA256(data)}, nil
 }
 
-func (s *fakeStore) Put(_ context.Context, bucket, key string, data []byte, _ string, _ map[string]string) error {
+func (s *fakeStore) PutIfAbsent(_ context.Context, bucket, key string, data []byte, _ string, _ map[string]string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.objs[bucket+"/"+key]; ok {
+		return false, nil
+	}
+	s.objs[bucket+"/"+key] = data
+	return true, nil
+}
+
+func (s *fakeStore) PutIfMatch(_ context.Context, bucket, key, etag string, data []byte, _ string, _ map[string]string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if objectstore.SHA256(s.objs[bucket+"/"+key]) != etag {
+		return objectstore.ErrExists
+	}
 	s.objs[bucket+"/"+key] = data
 	return nil
 }

@@ -29,7 +29,7 @@ import (
 // Store is what the worker needs of the object store.
 type Store interface {
 	Get(ctx context.Context, bucket, key string) (objectstore.Object, error)
-	Put(ctx context.Context, bucket, key string, data []byte, contentType string, meta map[string]string) error
+	PutIfAbsent(ctx context.Context, bucket, key string, data []byte, contentType string, meta map[string]string) (created bool, err error)
 }
 
 // Bus is what the worker needs of NATS.
@@ -42,6 +42,7 @@ type Bus interface {
 type Status interface {
 	UpdatePage(ctx context.Context, doc string, page int, mutate func(p *pipeline.PageStatus, found bool) error) (pipeline.PageStatus, error)
 	FailPage(ctx context.Context, doc string, page, version int, reason string) error
+	Page(ctx context.Context, doc string, page int) (pipeline.PageStatus, bool, error)
 }
 
 // Recognizer reads one page at a time. Each worker goroutine owns one.
@@ -321,6 +322,12 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, s *slot, log *sl
 	log.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeStarted, pipeline.LogAttempt, attempt)
 
 	info, err := w.process(ctx, job, s, log)
+	var late superseded
+	if errors.As(err, &late) {
+		_ = msg.Ack()
+		log.Info("stage event", pipeline.LogOutcome, pipeline.OutcomeSkipped, "reason", late.why, pipeline.LogDuration, time.Since(start).Milliseconds(), pipeline.LogAttempt, attempt)
+		return
+	}
 	if err != nil {
 		if bus.RetryOrFail(ctx, msg, job, pipeline.StageOCR, err, start, w.status, w.bus, log) {
 			m.PageFailed(bus.ReasonOf(err))
@@ -408,20 +415,20 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 		{pipeline.FormatALTO, pipeline.ALTOKey(job.Doc, job.Page, job.Version), "application/xml", r.res.ALTO},
 		{pipeline.FormatPDF, pipeline.PDFKey(job.Doc, job.Page, job.Version), "application/pdf", r.res.PDF},
 	}
+	// A worker that read the page late (paused past the ack wait while another finished
+	// it) stores nothing: the page's outputs are the ones its record vouches for.
+	if err := w.checkCurrent(ctx, job); err != nil {
+		return info, err
+	}
 	refs := map[string]*pipeline.ObjectRef{}
 	for _, o := range outputs {
 		if o.data == nil && o.format != pipeline.FormatText {
 			continue
 		}
-		ref := pipeline.ObjectRef{Bucket: pipeline.BucketTexts, Key: o.key, SHA256: objectstore.SHA256(o.data), Bytes: int64(len(o.data))}
-		meta := map[string]string{pipeline.MetaSHA256: ref.SHA256, pipeline.MetaDoc: job.Doc, pipeline.MetaPage: fmt.Sprint(job.Page)}
-		err = bus.Retry(ctx, w.cfg.retry, log, "store "+o.format, func(ctx context.Context) error {
-			return w.store.Put(ctx, ref.Bucket, ref.Key, o.data, o.contentType, meta)
-		})
+		ref, err := w.storeOutput(ctx, job, o.format, o.key, o.contentType, o.data, log)
 		if err != nil {
 			return info, err
 		}
-		w.cfg.metrics.BytesWritten(len(o.data))
 		refs[o.format] = &ref
 	}
 	mj := pipeline.MetadataJob{OCRJob: job, Text: *refs[pipeline.FormatText], HOCR: refs[pipeline.FormatHOCR], ALTO: refs[pipeline.FormatALTO], PDF: refs[pipeline.FormatPDF], OCR: info}
@@ -447,6 +454,64 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 		return err
 	})
 	return info, err
+}
+
+// superseded is process's answer when the page moved on while it was being read: another
+// worker finished it, or a newer version was queued. The reading is dropped, unstored.
+type superseded struct{ why string }
+
+func (s superseded) Error() string { return s.why }
+
+// checkCurrent returns superseded when job's page is no longer this worker's to finish.
+func (w *Worker) checkCurrent(ctx context.Context, job pipeline.OCRJob) error {
+	p, found, err := w.status.Page(ctx, job.Doc, job.Page)
+	switch {
+	case err != nil:
+		return fmt.Errorf("read status: %w", err)
+	case !found:
+		return nil
+	case p.Version > job.Version:
+		return superseded{fmt.Sprintf("page is at version %d", p.Version)}
+	case p.Version == job.Version && (p.State == pipeline.StateDone || p.State == pipeline.StateFailed):
+		return superseded{"page already " + string(p.State)}
+	}
+	return nil
+}
+
+// storeOutput stores one output where none is yet. Found stored already (an earlier reading
+// of this job, by a worker that stopped before handing the page on, or one racing this one),
+// the stored object is kept and named in the metadata job: once stored, an output may be in
+// a record, and is never replaced.
+func (w *Worker) storeOutput(ctx context.Context, job pipeline.OCRJob, format, key, contentType string, data []byte, log *slog.Logger) (pipeline.ObjectRef, error) {
+	ref := pipeline.ObjectRef{Bucket: pipeline.BucketTexts, Key: key, SHA256: objectstore.SHA256(data), Bytes: int64(len(data))}
+	meta := map[string]string{pipeline.MetaSHA256: ref.SHA256, pipeline.MetaDoc: job.Doc, pipeline.MetaPage: fmt.Sprint(job.Page)}
+	var created bool
+	err := bus.Retry(ctx, w.cfg.retry, log, "store "+format, func(ctx context.Context) error {
+		var err error
+		created, err = w.store.PutIfAbsent(ctx, ref.Bucket, ref.Key, data, contentType, meta)
+		return err
+	})
+	if err != nil {
+		return ref, err
+	}
+	if created {
+		w.cfg.metrics.BytesWritten(len(data))
+		return ref, nil
+	}
+	var stored objectstore.Object
+	err = bus.Retry(ctx, w.cfg.retry, log, "read stored "+format, func(ctx context.Context) error {
+		var err error
+		stored, err = w.store.Get(ctx, ref.Bucket, ref.Key)
+		return err
+	})
+	if err != nil {
+		return ref, err
+	}
+	if sum := objectstore.SHA256(stored.Data); sum != ref.SHA256 {
+		log.Info("output stored by an earlier reading kept", "format", format, "stored_sha256", sum, "read_sha256", ref.SHA256)
+		ref.SHA256, ref.Bytes = sum, int64(len(stored.Data))
+	}
+	return ref, nil
 }
 
 // slot is one recognition at a time: a worker goroutine and the engine it owns.
