@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -42,10 +45,14 @@ worker and an ingest worker. The MinIO it starts publishes the scans bucket's ne
 NATS, so files put there with mc, rclone or aws s3 cp become pages (README: S3-native
 ingest). State lives under --data, with the key the metadata worker signs records with
 (signing.key, made the first time, and signing.pub; a key given by the environment, as for
-'colophon worker metadata', takes its place). SIGINT or SIGTERM stops everything cleanly.`,
+'colophon worker metadata', takes its place); one dev at a time may use it (a second is
+refused). A MinIO it started that dies is logged and started again, up to 3 times in 10
+minutes; after that dev stops and exits non-zero. SIGINT or SIGTERM stops everything cleanly.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
+			// Cancelled also when the stack fails, so the workers stop with it.
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
 			cfg := config{
 				NATSURL:    envOr(envNATSURL, defaultNATSURL),
 				S3Endpoint: envOr(envS3Endpoint, defaultS3Endpoint),
@@ -54,10 +61,6 @@ ingest). State lives under --data, with the key the metadata worker signs record
 			}
 			if dataDir == "" {
 				dataDir = defaultDataDir()
-			}
-			mo, err := startMonitor(ctx, g, metricsAddr)
-			if err != nil {
-				return err
 			}
 			stack, err := devstack.Start(ctx, devstack.Config{
 				DataDir:    dataDir,
@@ -68,6 +71,9 @@ ingest). State lives under --data, with the key the metadata worker signs record
 				MinIOBin:   os.Getenv("COLOPHON_MINIO_BIN"),
 				Logger:     g.log,
 			})
+			if errors.Is(err, devstack.ErrDataDirInUse) {
+				return fmt.Errorf("%w; stop that dev first, or give this one another --data", err)
+			}
 			if err != nil {
 				return err
 			}
@@ -77,6 +83,12 @@ ingest). State lives under --data, with the key the metadata worker signs record
 				}
 				g.log.Info("dev stack stopped")
 			}()
+			// After the stack, so a second dev on the same directory is refused for that,
+			// not for a metrics address the first one holds.
+			mo, err := startMonitor(ctx, g, metricsAddr)
+			if err != nil {
+				return err
+			}
 			cfg.NATSURL, cfg.S3Endpoint = stack.NATSURL, stack.S3Endpoint
 			b, store, err := connect(ctx, g, cfg, "colophon-dev", false)
 			if err != nil {
@@ -99,10 +111,17 @@ ingest). State lives under --data, with the key the metadata worker signs record
 					return err
 				}
 			}
-			<-ctx.Done()
+			var failed error
+			select {
+			case <-ctx.Done():
+			case <-stack.Failed():
+				failed = fmt.Errorf("dev stack failed: %w", stack.Err())
+				g.log.Error("dev stack failed, stopping", "error", stack.Err().Error())
+			}
 			g.log.Info("stopping dev stack")
+			cancel()
 			waitTimeout(&wg, 15*time.Second)
-			return nil
+			return failed
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "", "directory for NATS and MinIO state (default $XDG_DATA_HOME/colophon/dev)")

@@ -29,7 +29,7 @@ to verify, nothing is printed or written: a message on stderr names each page an
 and the exit status is 1.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, closeFn, err := openClient(cmd.Context(), g)
+			c, closeFn, err := openReader(cmd.Context(), g)
 			if err != nil {
 				return err
 			}

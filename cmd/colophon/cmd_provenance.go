@@ -25,7 +25,7 @@ reprocess keeps its older records): page order, then version order; only pages w
 record at all are named on stderr.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, closeFn, err := openClient(cmd.Context(), g)
+			c, closeFn, err := openReader(cmd.Context(), g)
 			if err != nil {
 				return err
 			}

@@ -19,7 +19,7 @@ a person should check the text against the scan; - while a page has none) and an
 then the pages to review.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, closeFn, err := openClient(cmd.Context(), g)
+			c, closeFn, err := openReader(cmd.Context(), g)
 			if err != nil {
 				return err
 			}

@@ -1,12 +1,19 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/colophon-archive/colophon/internal/devstack/devstacktest"
+	"github.com/colophon-archive/colophon/pipeline"
+	"github.com/colophon-archive/colophon/workers/ocr"
 )
 
 // TestDevStopsCleanly: `colophon dev` runs NATS, a MinIO child and the workers, and SIGTERM
@@ -58,4 +65,123 @@ func TestDevWithoutMinIO(t *testing.T) {
 	if p.err == nil || !strings.Contains(p.output(), "go install github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c") {
 		t.Errorf("dev without MinIO: %v\n%s", p.err, p.output())
 	}
+}
+
+// startedMinIO is the pid of the MinIO a dev's log says it started last; 0 if none.
+func startedMinIO(log string) int {
+	m := regexp.MustCompile(`msg="started minio" component=devstack pid=(\d+)`).FindAllStringSubmatch(log, -1)
+	if len(m) == 0 {
+		return 0
+	}
+	pid, _ := strconv.Atoi(m[len(m)-1][1])
+	return pid
+}
+
+// TestDevFaults: faults around one running `colophon dev`, its workers in this process,
+// holding a done document. A second dev on its data directory is refused before it starts
+// anything and the first keeps serving; status, get and provenance answer what they can
+// without the store, and name what they could not fetch; a MinIO child killed with
+// SIGKILL is logged at once, started again, and uploads and gets work after it.
+func TestDevFaults(t *testing.T) {
+	pe := newProcEnv(t, "")
+	pe.startWorkers(ocr.WithConcurrency(1))
+	pe.mustRun(append([]string{"upload", "--source", "dev box", "--doc", "before", "--wait"}, samplePages(t, 1)...)...)
+	const oneDone = "1 page(s), 1 done"
+
+	t.Run("second dev on the data directory is refused", func(t *testing.T) {
+		// Ports of its own: only the data directory is shared, so nothing but the lock refuses it.
+		natsURL, s3 := fmt.Sprintf("nats://127.0.0.1:%d", devstacktest.FreePort(t)), fmt.Sprintf("http://127.0.0.1:%d", devstacktest.FreePort(t))
+		t.Setenv(envNATSURL, natsURL)
+		t.Setenv(envS3Endpoint, s3)
+		second := startProc(t, "dev-second", "dev", "--no-workers", "--data", pe.dataDir)
+		// It has its environment; the commands below talk to the first dev.
+		t.Setenv(envNATSURL, pe.natsURL)
+		t.Setenv(envS3Endpoint, pe.s3)
+		if !second.waitExit(30 * time.Second) {
+			t.Fatal("the second dev is still running")
+		}
+		out := second.output()
+		if second.err == nil {
+			t.Errorf("the second dev exited 0:\n%s", out)
+		}
+		for _, want := range []string{"data directory " + pe.dataDir + " is in use", fmt.Sprintf("pid %d", pe.dev.cmd.Process.Pid), "another --data"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the second dev's message does not say %q:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, "started minio") || strings.Contains(out, "JetStream") {
+			t.Errorf("the second dev started something before refusing:\n%s", out)
+		}
+		for _, raw := range []string{natsURL, s3} {
+			u, _ := url.Parse(raw)
+			if c, err := net.DialTimeout("tcp", u.Host, time.Second); err == nil {
+				c.Close()
+				t.Errorf("something listens at %s, where the refused dev would have", raw)
+			}
+		}
+		if !pe.dev.running() {
+			t.Fatal("the first dev exited")
+		}
+		if r := pe.colophon("status", "before"); r.code != 0 || !strings.Contains(r.stdout, oneDone) {
+			t.Errorf("status from the first dev: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
+
+	t.Run("read commands without the store", func(t *testing.T) {
+		t.Setenv(envS3Endpoint, fmt.Sprintf("http://127.0.0.1:%d", devstacktest.FreePort(t))) // nothing answers there
+		key := pipeline.BucketProvenance + "/" + pipeline.ProvenanceKey("before", 1, 1)
+		tests := []struct {
+			args     []string
+			code     int
+			inStdout string
+			inStderr string
+		}{
+			{[]string{"status", "before"}, 0, oneDone, ""},
+			{[]string{"get", "before"}, 1, "", "page 1: get " + key},
+			{[]string{"provenance", "before"}, 1, "[]", "page 1: get " + key},
+		}
+		for _, tt := range tests {
+			r := pe.colophon(tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stdout, tt.inStdout) || !strings.Contains(r.stderr, tt.inStderr) {
+				t.Errorf("%s with the store unreachable: exit %d, want %d with %q on stdout and %q on stderr\nstdout: %s\nstderr: %s",
+					strings.Join(tt.args, " "), r.code, tt.code, tt.inStdout, tt.inStderr, r.stdout, r.stderr)
+			}
+		}
+	})
+
+	t.Run("status with MinIO stopped", func(t *testing.T) {
+		pid := startedMinIO(pe.dev.output())
+		if pid == 0 {
+			t.Fatalf("dev's log names no MinIO pid:\n%s", pe.dev.output())
+		}
+		// SIGSTOP: MinIO takes connections and never answers, the worst a store can do.
+		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		defer syscall.Kill(pid, syscall.SIGCONT)
+		if r := pe.colophon("status", "before"); r.code != 0 || !strings.Contains(r.stdout, oneDone) {
+			t.Errorf("status with MinIO stopped: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
+
+	t.Run("MinIO child killed", func(t *testing.T) {
+		pid := startedMinIO(pe.dev.output())
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		died := fmt.Sprintf(`level=ERROR msg="minio exited unexpectedly" component=devstack pid=%d exit="signal: killed"`, pid)
+		waitFor(t, 10*time.Second, "the death in dev's log", func() bool { return strings.Contains(pe.dev.output(), died) })
+		waitFor(t, 90*time.Second, "MinIO started again", func() bool {
+			return strings.Contains(pe.dev.output(), `msg="restarted minio"`) && startedMinIO(pe.dev.output()) != pid
+		})
+		pe.mustRun(append([]string{"upload", "--source", "dev box", "--doc", "after", "--wait"}, samplePages(t, 1)...)...)
+		for _, doc := range []string{"before", "after"} {
+			if r := pe.colophon("get", doc); r.code != 0 || strings.TrimSpace(r.stdout) == "" {
+				t.Errorf("get %s after MinIO's restart: exit %d\n%s", doc, r.code, r.stderr)
+			}
+		}
+		if !pe.dev.running() {
+			t.Error("dev exited")
+		}
+	})
 }

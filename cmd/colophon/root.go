@@ -453,13 +453,8 @@ func connect(ctx context.Context, g *globals, cfg config, name string, wait bool
 func tryConnect(ctx context.Context, g *globals, cfg config, name string, store *objectstore.Store, nopts []nats.Option) (*bus.Bus, error) {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	b, err := bus.Connect(cctx, cfg.NATSURL, bus.WithName(name), bus.WithLogger(g.log), bus.WithNATSOptions(nopts...),
-		bus.WithReplicas(max(cfg.NATSReplicas, 1)))
+	b, err := connectBus(cctx, g, cfg, name, nopts)
 	if err != nil {
-		return nil, err
-	}
-	if err := b.EnsureTopology(cctx); err != nil {
-		b.Close()
 		return nil, err
 	}
 	if err := ensureBuckets(cctx, g, store); err != nil {
@@ -467,6 +462,41 @@ func tryConnect(ctx context.Context, g *globals, cfg config, name string, store 
 		return nil, err
 	}
 	return b, nil
+}
+
+// connectBus connects to NATS and checks its streams and buckets exist.
+func connectBus(ctx context.Context, g *globals, cfg config, name string, nopts []nats.Option) (*bus.Bus, error) {
+	b, err := bus.Connect(ctx, cfg.NATSURL, bus.WithName(name), bus.WithLogger(g.log), bus.WithNATSOptions(nopts...),
+		bus.WithReplicas(max(cfg.NATSReplicas, 1)))
+	if err != nil {
+		return nil, err
+	}
+	if err := b.EnsureTopology(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// connectReader is connect for commands that only read: NATS, and a store client that has
+// not touched the store. What NATS alone knows is answered while the store is down, and an
+// object that cannot be fetched is reported, by name, when it is fetched.
+func connectReader(ctx context.Context, g *globals, cfg config, name string) (*bus.Bus, *objectstore.Store, error) {
+	store, err := cfg.newStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	nopts, err := cfg.natsOptions()
+	if err != nil {
+		return nil, nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	b, err := connectBus(cctx, g, cfg, name, nopts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, store, nil
 }
 
 // Environment variables for the provenance bucket's object lock, read when it is created.
@@ -511,13 +541,27 @@ func ensureBuckets(ctx context.Context, g *globals, store *objectstore.Store) er
 	return nil
 }
 
-// openClient connects for a one-shot command.
+// openClient connects for a one-shot command, checking (and making) the store's buckets.
 func openClient(ctx context.Context, g *globals) (*client.Client, func(), error) {
+	return openClientWith(ctx, g, func(cfg config) (*bus.Bus, *objectstore.Store, error) {
+		return connect(ctx, g, cfg, "colophon-cli", false)
+	})
+}
+
+// openReader connects for a command that only reads (status, get, provenance), without
+// the bucket checks: see connectReader.
+func openReader(ctx context.Context, g *globals) (*client.Client, func(), error) {
+	return openClientWith(ctx, g, func(cfg config) (*bus.Bus, *objectstore.Store, error) {
+		return connectReader(ctx, g, cfg, "colophon-cli")
+	})
+}
+
+func openClientWith(ctx context.Context, g *globals, dial func(config) (*bus.Bus, *objectstore.Store, error)) (*client.Client, func(), error) {
 	cfg, err := loadConfig()
 	if err != nil {
 		return nil, nil, err
 	}
-	b, store, err := connect(ctx, g, cfg, "colophon-cli", false)
+	b, store, err := dial(cfg)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -44,6 +44,15 @@ const (
 	minioStopGrace    = 10 * time.Second
 	probeTimeout      = 2 * time.Second
 	minioOutputLimit  = 64 << 10 // bytes of MinIO output kept for error messages
+
+	// A MinIO child that dies is restarted at most minioRestarts times in any
+	// minioRestartWindow, after minioRestartDelay, doubled for each restart already in the
+	// window (1 s, 2 s, 4 s): enough to ride out a stray kill or OOM, not to spin on a
+	// MinIO that cannot run (disk gone, port taken). Then the stack fails (Stack.Failed).
+	minioRestarts      = 3
+	minioRestartWindow = 10 * time.Minute
+	minioRestartDelay  = time.Second
+	minioTailLines     = 20 // lines of a dead MinIO's output in the log line that reports it
 )
 
 // Config describes where the stack keeps its state and where it listens.
@@ -119,12 +128,31 @@ type Stack struct {
 	S3Endpoint   string // the URL clients should use (http://127.0.0.1:PORT)
 	StartedMinIO bool   // false when an S3 server already answered at S3Endpoint and was reused
 
-	log   *slog.Logger
-	nats  *server.Server
-	minio *minioProc // nil when an existing S3 server was reused
+	log  *slog.Logger
+	nats *server.Server
+	lock *dirLock
+
+	mu    sync.Mutex
+	minio *minioProc // nil when an existing S3 server was reused; replaced by a restart
+
+	stopWatch context.CancelFunc // a stop from now on is deliberate, not a death
+	watchDone chan struct{}      // closed when the watcher has returned (at once without MinIO)
+	failed    chan struct{}      // closed when MinIO died and will not be restarted again
+	failErr   error              // why; read only after failed is closed
 
 	stopOnce sync.Once
 	stopErr  error
+}
+
+// minioSpec is what starting MinIO takes, kept to start it again the same way.
+type minioSpec struct {
+	log       *slog.Logger
+	cfg       Config
+	probe     *http.Client
+	endpoint  string
+	dataDir   string
+	notify    []string
+	usedPorts []int
 }
 
 // minioProc is a MinIO child process and what we know about its exit.
@@ -135,12 +163,15 @@ type minioProc struct {
 	err    error         // Wait's result; read only after done is closed
 }
 
-// Start runs NATS (JetStream on, StoreDir DataDir/nats) in-process and waits
+// Start takes the data directory's lock (a *DataDirInUseError, ErrDataDirInUse, if another
+// stack holds it), runs NATS (JetStream on, StoreDir DataDir/nats) in-process and waits
 // until it accepts connections, then, unless an S3 server already answers at
 // cfg.S3Endpoint, starts a MinIO child process and waits until it is healthy.
 //
 // ctx bounds only the start-up; the stack keeps running after ctx is done
-// until Stop is called (or our process dies, which takes MinIO with it).
+// until Stop is called (or our process dies, which takes MinIO with it). A MinIO child
+// that dies is logged at once and restarted (see minioRestarts); Failed reports when it
+// no longer is.
 func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	log := cfg.Logger
 	if log == nil {
@@ -154,6 +185,22 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err := cfg.validateSecurity(); err != nil {
 		return nil, fmt.Errorf("start devstack: %w", err)
 	}
+	// Before anything else uses the directory: two stacks on one NATS store and one MinIO
+	// drive lose and double documents.
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("start devstack: %w", err)
+	}
+	st, err := start(ctx, log, cfg)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	st.lock = lock
+	return st, nil
+}
+
+func start(ctx context.Context, log *slog.Logger, cfg Config) (*Stack, error) {
 	natsHost, natsPort, err := parseNATSURL(cfg.NATSURL)
 	if err != nil {
 		return nil, fmt.Errorf("start devstack: %w", err)
@@ -199,7 +246,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &Stack{NATSURL: ns.ClientURL(), log: log, nats: ns}
+	st := &Stack{NATSURL: ns.ClientURL(), log: log, nats: ns, stopWatch: func() {},
+		watchDone: make(chan struct{}), failed: make(chan struct{})}
 
 	if a, ok := ns.Addr().(*net.TCPAddr); ok {
 		natsPort = a.Port // the real one if it was 0
@@ -217,6 +265,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 
 	if s3Answers(ctx, probe, st.S3Endpoint) {
 		log.Info("reusing S3 server that already answers", "endpoint", st.S3Endpoint)
+		close(st.watchDone) // not our child: nothing to watch
 		return st, nil
 	}
 	if s3Scheme == "https" && cfg.MinIOCertsDir == "" {
@@ -224,39 +273,138 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, fmt.Errorf("start minio at %s: the S3 endpoint is https but MinIOCertsDir is not set, and MinIO serves HTTPS only with a certificate", s3Addr)
 	}
 
-	notify := notifyEnv(cfg, natsHost, natsPort, filepath.Join(cfg.DataDir, "minio-events"), minioSeedFile)
-	mp, err := startMinIO(ctx, log, cfg, probe, st.S3Endpoint, minioDir, notify, natsPort, s3Port)
+	spec := &minioSpec{log: log, cfg: cfg, probe: probe, endpoint: st.S3Endpoint, dataDir: minioDir,
+		notify:    notifyEnv(cfg, natsHost, natsPort, filepath.Join(cfg.DataDir, "minio-events"), minioSeedFile),
+		usedPorts: []int{natsPort, s3Port}}
+	if spec.cfg.MinIOBin == "" {
+		// Found once: a restart runs the same binary.
+		if spec.cfg.MinIOBin, err = FindMinIO(); err != nil {
+			st.shutdownNATS()
+			return nil, fmt.Errorf("start minio at %s: %w", s3Addr, err)
+		}
+	}
+	mp, err := spec.start(ctx)
 	if err != nil {
 		st.shutdownNATS()
 		return nil, err
 	}
 	st.minio = mp
 	st.StartedMinIO = true
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	st.stopWatch = stopWatch
+	go st.watchMinIO(watchCtx, spec, mp)
 	log.Info("devstack ready", "nats", st.NATSURL, "s3", st.S3Endpoint, "minio_pid", mp.pid)
 	return st, nil
 }
 
-// MinIOPID is the process ID of the MinIO child, 0 when an S3 server already answered and
-// was reused. Benchmarks read its CPU time from /proc.
+// MinIOPID is the process ID of the MinIO child (the latest, after a restart), 0 when an
+// S3 server already answered and was reused. Benchmarks read its CPU time from /proc.
 func (s *Stack) MinIOPID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.minio == nil {
 		return 0
 	}
 	return s.minio.pid
 }
 
-// Stop stops MinIO (SIGTERM to its process group, SIGKILL after 10 s) and
-// shuts NATS down. It is safe to call more than once; later calls return the
+// Failed is closed when the stack can no longer serve S3: its MinIO child died and was not
+// restarted again (Err says why). It is never closed for a reused S3 server, nor by Stop.
+func (s *Stack) Failed() <-chan struct{} { return s.failed }
+
+// Err is why the stack failed; nil while Failed is open.
+func (s *Stack) Err() error {
+	select {
+	case <-s.failed:
+		return s.failErr
+	default:
+		return nil
+	}
+}
+
+// watchMinIO waits on the MinIO child and, when it dies of itself, logs it at once and
+// starts it again on the same port and data, as often as minioRestarts allows.
+func (s *Stack) watchMinIO(ctx context.Context, spec *minioSpec, mp *minioProc) {
+	defer close(s.watchDone)
+	var restarts []time.Time // when each restart in the window began
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-mp.done:
+		}
+		if ctx.Err() != nil {
+			return // Stop got there first: its own stop reports the state MinIO was in
+		}
+		why := fmt.Errorf("minio (pid %d) exited unexpectedly: %s", mp.pid, exitText(mp.err))
+		s.log.Error("minio exited unexpectedly", "pid", mp.pid, "exit", exitText(mp.err),
+			"output", spec.redact(mp.output.Tail(minioTailLines)))
+		var next *minioProc
+		for next == nil {
+			restarts = slices.DeleteFunc(restarts, func(at time.Time) bool { return time.Since(at) > minioRestartWindow })
+			if len(restarts) >= minioRestarts {
+				s.failErr = fmt.Errorf("minio restarted %d times in %s and still not running, not restarting it again: %w", len(restarts), minioRestartWindow, why)
+				s.log.Error("minio given up", "restarts", len(restarts), "window", minioRestartWindow.String(), "error", s.failErr.Error())
+				close(s.failed)
+				return
+			}
+			delay := minioRestartDelay << len(restarts)
+			s.log.Warn("restarting minio", "attempt", len(restarts)+1, "max", minioRestarts, "in", delay.String())
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(delay):
+			}
+			restarts = append(restarts, time.Now())
+			started, err := spec.start(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				why = err
+				s.log.Error("restart minio", "attempt", len(restarts), "error", spec.redact(err.Error()))
+				continue
+			}
+			next = started
+		}
+		s.mu.Lock()
+		mp, s.minio = next, next
+		s.mu.Unlock()
+		s.log.Info("restarted minio", "pid", mp.pid, "attempt", len(restarts))
+	}
+}
+
+// exitText says how a process ended, from its Wait error.
+func exitText(err error) string {
+	if err == nil {
+		return "exit status 0"
+	}
+	return err.Error()
+}
+
+// redact keeps the MinIO secret out of what is logged of MinIO's output.
+func (m *minioSpec) redact(s string) string {
+	if m.cfg.SecretKey == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, m.cfg.SecretKey, "xxxxx")
+}
+
+// Stop stops MinIO (SIGTERM to its process group, SIGKILL after 10 s), shuts NATS down and
+// releases the data directory. It is safe to call more than once; later calls return the
 // first call's result.
 func (s *Stack) Stop() error {
 	s.stopOnce.Do(func() {
+		s.stopWatch()
+		<-s.watchDone // no restart is under way: s.minio is the last one
 		var errs []error
-		if s.minio != nil {
+		if s.minio != nil && s.Err() == nil { // a MinIO given up on was reported then
 			if err := s.minio.stop(s.log); err != nil {
 				errs = append(errs, err)
 			}
 		}
 		s.shutdownNATS()
+		s.lock.release()
 		s.stopErr = errors.Join(errs...)
 	})
 	return s.stopErr
@@ -443,9 +591,10 @@ func minioHealthy(ctx context.Context, probeClient *http.Client, endpoint string
 	return resp.StatusCode == http.StatusOK
 }
 
-// startMinIO starts the MinIO child serving endpoint and waits until it is healthy.
-// usedPorts are kept clear of MinIO's console port.
-func startMinIO(ctx context.Context, log *slog.Logger, cfg Config, probe *http.Client, endpoint, dataDir string, notify []string, usedPorts ...int) (*minioProc, error) {
+// start starts the MinIO child serving endpoint and waits until it is healthy. usedPorts
+// are kept clear of MinIO's console port.
+func (m *minioSpec) start(ctx context.Context) (*minioProc, error) {
+	log, cfg, probe, endpoint, dataDir := m.log, m.cfg, m.probe, m.endpoint, m.dataDir
 	u, err := url.Parse(endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("start minio at %s: %w", endpoint, err)
@@ -454,19 +603,14 @@ func startMinIO(ctx context.Context, log *slog.Logger, cfg Config, probe *http.C
 	wrap := func(err error) error { return fmt.Errorf("start minio at %s: %w", addr, err) }
 
 	bin := cfg.MinIOBin
-	if bin == "" {
-		var err error
-		if bin, err = FindMinIO(); err != nil {
-			return nil, wrap(err)
-		}
-	} else if err := checkExecutable(bin); err != nil {
+	if err := checkExecutable(bin); err != nil {
 		return nil, wrap(fmt.Errorf("MinIOBin: %w", err))
 	}
 	// MinIO refuses shorter credentials; say so before it gets to.
 	if len(cfg.AccessKey) < 3 || len(cfg.SecretKey) < 8 {
 		return nil, wrap(errors.New("AccessKey must have at least 3 characters and SecretKey at least 8"))
 	}
-	consolePort, err := freePort(usedPorts...)
+	consolePort, err := freePort(m.usedPorts...)
 	if err != nil {
 		return nil, wrap(fmt.Errorf("pick console port: %w", err))
 	}
@@ -485,7 +629,7 @@ func startMinIO(ctx context.Context, log *slog.Logger, cfg Config, probe *http.C
 		"MINIO_ROOT_PASSWORD="+cfg.SecretKey,
 		"MINIO_BROWSER=off",
 	)
-	cmd.Env = append(append(cmd.Env, notify...), cfg.MinIOEnv...)
+	cmd.Env = append(append(cmd.Env, m.notify...), cfg.MinIOEnv...)
 	cmd.Stdout = out
 	cmd.Stderr = out
 	// Setpgid: a terminal's Ctrl-C reaches only us, and Stop can signal the

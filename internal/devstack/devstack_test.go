@@ -421,6 +421,10 @@ func TestMinIODiesWithParent(t *testing.T) {
 	if !healthAnswers(cfg.S3Endpoint) {
 		t.Fatal("helper's MinIO does not answer")
 	}
+	// Its data directory is locked across processes, naming the holder.
+	if _, err := devstack.LockDataDir(cfg.DataDir); !strings.Contains(fmt.Sprint(err), fmt.Sprintf("pid %d", cmd.Process.Pid)) {
+		t.Errorf("locking the helper's data directory: %v, want it refused naming pid %d", err, cmd.Process.Pid)
+	}
 
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatalf("kill helper: %v", err)
@@ -430,6 +434,12 @@ func TestMinIODiesWithParent(t *testing.T) {
 	if healthAnswers(cfg.S3Endpoint) {
 		t.Error("MinIO still answers after its parent was killed")
 	}
+	// A stack killed by SIGKILL leaves no lock behind.
+	release, err := devstack.LockDataDir(cfg.DataDir)
+	if err != nil {
+		t.Fatalf("data directory still locked after its holder was killed: %v", err)
+	}
+	release()
 }
 
 // TestMain doubles as the helper process of TestMinIODiesWithParent: with

@@ -1,6 +1,9 @@
 package devstack
 
-import "sync"
+import (
+	"strings"
+	"sync"
+)
 
 // ringBuffer keeps the last limit bytes written to it. MinIO's output is only
 // needed to explain failures, so we keep a bounded tail instead of logging it.
@@ -42,4 +45,23 @@ func (r *ringBuffer) String() string {
 		return "[... earlier output dropped ...]\n" + string(r.buf)
 	}
 	return string(r.buf)
+}
+
+// Tail returns the last n lines of the retained output (fewer if it holds fewer): what a
+// log line about a dead child shows of it.
+func (r *ringBuffer) Tail(n int) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := strings.TrimRight(string(r.buf), "\n")
+	for i, cut := len(s), 0; i > 0; i-- {
+		if s[i-1] == '\n' {
+			if cut++; cut == n {
+				return s[i:]
+			}
+		}
+	}
+	if r.lost {
+		return "[... earlier output dropped ...]\n" + s
+	}
+	return s
 }

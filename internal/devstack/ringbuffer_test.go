@@ -36,3 +36,31 @@ func TestRingBufferKeepsTail(t *testing.T) {
 		})
 	}
 }
+
+func TestRingBufferTail(t *testing.T) {
+	tests := []struct {
+		name   string
+		limit  int
+		writes []string
+		n      int
+		want   string
+	}{
+		{"empty", 64, nil, 3, ""},
+		{"fewer lines than asked", 64, []string{"a\nb\n"}, 3, "a\nb"},
+		{"last lines", 64, []string{"a\nb\n", "c\nd\n"}, 2, "c\nd"},
+		{"no trailing newline", 64, []string{"a\nb\nc"}, 2, "b\nc"},
+		{"one line", 64, []string{"a\nb\n"}, 1, "b"},
+		{"whole of a truncated buffer is marked", 10, []string{"0123\n", "4567\n89"}, 5, "[... earlier output dropped ...]\n23\n4567\n89"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRingBuffer(tt.limit)
+			for _, w := range tt.writes {
+				r.Write([]byte(w))
+			}
+			if got := r.Tail(tt.n); got != tt.want {
+				t.Errorf("Tail(%d) = %q, want %q", tt.n, got, tt.want)
+			}
+		})
+	}
+}
