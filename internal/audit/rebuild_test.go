@@ -1,9 +1,12 @@
 package audit
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,8 +28,8 @@ func chainOf(t *testing.T, signer *provenance.Signer, doc string, n int) []Store
 		rec := pipeline.Provenance{
 			Doc: doc, Page: page, Version: 1, Source: "box 7", FileName: "scan.png",
 			Created: time.Date(2026, 12, 3, 10, 0, page, 0, time.UTC),
-			Scan:    pipeline.ObjectRef{Bucket: pipeline.BucketScans, Key: doc + "/scan.png", SHA256: "ab"},
-			Text:    pipeline.ObjectRef{Bucket: pipeline.BucketTexts, Key: pipeline.TextKey(doc, page, 1), SHA256: "cd"},
+			Scan:    pipeline.ObjectRef{Bucket: pipeline.BucketScans, Key: scanKey(doc, page), SHA256: objectstore.SHA256(scanOf(doc, page))},
+			Text:    pipeline.ObjectRef{Bucket: pipeline.BucketTexts, Key: pipeline.TextKey(doc, page, 1), SHA256: objectstore.SHA256(textOf(doc, page))},
 			Chain:   &pipeline.Chain{Seq: page, Prev: prev},
 		}
 		out = append(out, encodeSigned(t, signer, rec))
@@ -34,6 +37,11 @@ func chainOf(t *testing.T, signer *provenance.Signer, doc string, n int) []Store
 	}
 	return out
 }
+
+// The scan and text of a page of chainOf, as a store holding them has them.
+func scanKey(doc string, page int) string { return fmt.Sprintf("%s/%04d/scan.png", doc, page) }
+func scanOf(doc string, page int) []byte  { return []byte(fmt.Sprintf("scan of %s page %d", doc, page)) }
+func textOf(doc string, page int) []byte  { return []byte(fmt.Sprintf("text of %s page %d", doc, page)) }
 
 func encodeSigned(t *testing.T, signer *provenance.Signer, rec pipeline.Provenance) StoredRecord {
 	t.Helper()
@@ -191,5 +199,71 @@ func TestVerifyChain(t *testing.T) {
 
 	if _, err := VerifyChain("empty", nil, trusted); !errors.Is(err, ErrNoRecords) {
 		t.Errorf("no records: %v, want ErrNoRecords", err)
+	}
+}
+
+func TestRebuild(t *testing.T) {
+	signer := testSigner(t)
+	recs := chainOf(t, signer, "d", 3)
+	chain, err := VerifyChain("d", recs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := chain[0]
+	other.SHA256 = strings.Repeat("0", 64)
+	extra := pipeline.RecordEntry{RecordRef: pipeline.RecordRef{Page: 4, Version: 1, Key: pipeline.ProvenanceKey("d", 4, 1)}, Doc: "d", Seq: 4, Prev: &chain[2].RecordRef}
+
+	tests := []struct {
+		name         string
+		logged       []pipeline.RecordEntry
+		dryRun       bool
+		beforeAppend func(l *memLog)
+		want         Rebuilt
+		wantErr      string
+		wantLog      int // entries in the log after
+	}{
+		{"log lost", nil, false, nil, Rebuilt{Records: 3, Appended: 3}, "", 3},
+		{"dry run", nil, true, nil, Rebuilt{Records: 3, Appended: 3}, "", 0},
+		{"log whole already", chain, false, nil, Rebuilt{Records: 3, InLog: 3}, "", 3},
+		{"rebuild cut short", chain[:1], false, nil, Rebuilt{Records: 3, InLog: 1, Appended: 2}, "", 3},
+		{"a worker appends the first entry meanwhile", nil, false, func(l *memLog) { l.chains["d"] = chain[:1] }, Rebuilt{Records: 3, InLog: 1, Appended: 2}, "", 3},
+		{"the log holds another entry", []pipeline.RecordEntry{other}, false, nil, Rebuilt{Records: 3}, "the record log already holds entry 1 for d", 1},
+		{"the log holds more than the store", append(slices.Clone(chain), extra), false, nil, Rebuilt{Records: 3}, "entry 4 (page 4 version 1, d/0004/v1.json) has no stored record", 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			log := &memLog{chains: map[string][]pipeline.RecordEntry{"d": slices.Clone(tt.logged)}, beforeAppend: tt.beforeAppend}
+			got, err := Rebuild(context.Background(), storeOf(recs), log, "d", RebuildOptions{Trusted: []ed25519.PublicKey{signer.PublicKey()}, DryRun: tt.dryRun})
+			tt.want.Doc = "d"
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("want no error: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("error %v, want one saying %q", err, tt.wantErr)
+			}
+			if got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+			if n := len(log.chains["d"]); n != tt.wantLog {
+				t.Errorf("%d entries in the log, want %d", n, tt.wantLog)
+			}
+			if tt.wantErr == "" && !tt.dryRun {
+				for i, e := range log.chains["d"] {
+					if !sameEntry(e, chain[i]) {
+						t.Errorf("entry %d: %+v, want %+v", i+1, e, chain[i])
+					}
+				}
+			}
+		})
+	}
+
+	// A document whose records do not check out gets nothing appended.
+	bad := slices.Clone(recs)
+	bad[1] = encodeSigned(t, testSigner(t), decodeStored(t, bad[1]))
+	log := &memLog{chains: map[string][]pipeline.RecordEntry{}}
+	_, err = Rebuild(context.Background(), storeOf(bad), log, "d", RebuildOptions{Trusted: []ed25519.PublicKey{signer.PublicKey()}})
+	var cerr *ChainError
+	if !errors.As(err, &cerr) || log.appends != 0 {
+		t.Errorf("bad signature: %v, %d appended; want a *ChainError and none", err, log.appends)
 	}
 }
