@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"os"
@@ -27,7 +28,9 @@ and re-hashes the scan and every output it names (text, hOCR, ALTO, PDF). Record
 the log never saw, and done pages without a logged record, fail too.
 
 It prints a row per record (page and version) with a column per check, then each failure and
-how it failed, then a summary; the exit status is 1 when anything failed.
+how it failed, then a summary; the exit status is 1 when anything failed. --all audits every
+document in the record log or with a record in the store, so records a lost or replaced log
+does not hold fail too (` + audit.RebuildCommand + ` rebuilds the log from them).
 
 Trusted keys: --public-key, else ` + provenance.EnvPublicKey + ` (PEM files or base64 keys,
 comma-separated; colophon keygen writes signing.pub). With neither, each record is checked with
@@ -36,11 +39,7 @@ the key it carries, which shows it is intact since it was signed, not who signed
 			if all == (len(docs) > 0) {
 				return errors.New("name the documents to verify, or --all")
 			}
-			spec := publicKey
-			if spec == "" {
-				spec = os.Getenv(provenance.EnvPublicKey)
-			}
-			trusted, err := provenance.LoadPublicKeys(spec)
+			trusted, err := trustedKeys(publicKey)
 			if err != nil {
 				return err
 			}
@@ -78,8 +77,23 @@ the key it carries, which shows it is intact since it was signed, not who signed
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&all, "all", false, "every document in the record log")
-	cmd.Flags().StringVar(&publicKey, "public-key", "", "trusted public keys: PEM files or base64 keys, comma-separated")
+	cmd.Flags().BoolVar(&all, "all", false, "every document in the record log or with a record in the store")
+	publicKeyFlag(cmd, &publicKey)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
+}
+
+// publicKeyFlag is --public-key, for the commands that check records against trusted keys.
+func publicKeyFlag(cmd *cobra.Command, spec *string) {
+	cmd.Flags().StringVar(spec, "public-key", "", "trusted public keys: PEM files or base64 keys, comma-separated (default $"+provenance.EnvPublicKey+")")
+}
+
+// trustedKeys are the keys records must be signed with: --public-key, else
+// provenance.EnvPublicKey; none when neither is set.
+func trustedKeys(flag string) ([]ed25519.PublicKey, error) {
+	spec := flag
+	if spec == "" {
+		spec = os.Getenv(provenance.EnvPublicKey)
+	}
+	return provenance.LoadPublicKeys(spec)
 }

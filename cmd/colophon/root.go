@@ -94,6 +94,7 @@ Configuration comes from the environment:
 		newGetCmd(g),
 		newProvenanceCmd(g),
 		newVerifyCmd(g),
+		newRebuildLogCmd(g),
 		newKeygenCmd(g),
 		newExportCmd(g),
 		newReprocessCmd(g),

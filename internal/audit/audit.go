@@ -75,6 +75,9 @@ type Report struct {
 	Objects int `json:"objects"`
 	// Pending are pages still being recognised: not yet expected to have a record.
 	Pending int `json:"pending"`
+	// Unlogged counts the records in the store that the record log does not hold (a lost or
+	// replaced log, or records not written by the pipeline): each is a failed row too.
+	Unlogged int `json:"unlogged,omitempty"`
 }
 
 // Failures counts the rows with a failed check.
@@ -98,29 +101,81 @@ type Options struct {
 // ErrUnknownDocument is a document with no record, no log entry and no status.
 var ErrUnknownDocument = errors.New("unknown document")
 
-// Run audits docs (all documents in the record log when docs is empty).
+// RebuildCommand is the command that rebuilds a lost record log from the stored records,
+// named wherever records are found that the log does not hold.
+const RebuildCommand = "colophon rebuild-log"
+
+// Run audits docs (when docs is empty, every document in the record log or in the store:
+// a lost log must not hide the records the store still holds).
 func Run(ctx context.Context, store Store, log Log, status Status, docs []string, o Options) (Report, error) {
 	var rep Report
 	if len(docs) == 0 {
-		all, err := log.RecordDocs(ctx)
+		all, err := Docs(ctx, store, log)
 		if err != nil {
 			return rep, err
 		}
-		slices.Sort(all)
 		docs = all
 	}
 	a := &auditor{store: store, opts: o, hashes: map[string]string{}}
 	for _, doc := range docs {
-		rows, pending, err := a.doc(ctx, log, status, doc)
+		rows, pending, unlogged, err := a.doc(ctx, log, status, doc)
 		if err != nil {
 			return rep, fmt.Errorf("audit %s: %w", doc, err)
 		}
 		rep.Docs = append(rep.Docs, doc)
 		rep.Rows = append(rep.Rows, rows...)
 		rep.Pending += pending
+		rep.Unlogged += unlogged
 	}
 	rep.Objects = len(a.hashes)
 	return rep, nil
+}
+
+// Docs lists, sorted, every document with an entry in the record log or a record in the
+// store.
+func Docs(ctx context.Context, store Store, log Log) ([]string, error) {
+	logged, err := log.RecordDocs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list the record log's documents: %w", err)
+	}
+	stored, err := StoredDocs(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	docs := append(logged, stored...)
+	slices.Sort(docs)
+	return slices.Compact(docs), nil
+}
+
+// StoredDocs lists, sorted, every document with a provenance record in the store.
+func StoredDocs(ctx context.Context, store Store) ([]string, error) {
+	keys, err := store.List(ctx, pipeline.BucketProvenance, "")
+	if err != nil {
+		return nil, fmt.Errorf("list the stored provenance records: %w", err)
+	}
+	var docs []string
+	for _, key := range keys {
+		if doc, _, ok := strings.Cut(key, "/"); ok && isRecordKey(key) {
+			docs = append(docs, doc)
+		}
+	}
+	slices.Sort(docs)
+	return slices.Compact(docs), nil
+}
+
+// RecordKeys lists the keys of doc's provenance records in the store, in lexical order.
+func RecordKeys(ctx context.Context, store Store, doc string) ([]string, error) {
+	keys, err := store.List(ctx, pipeline.BucketProvenance, doc+"/")
+	if err != nil {
+		return nil, fmt.Errorf("list the stored provenance records of %s: %w", doc, err)
+	}
+	return slices.DeleteFunc(keys, func(k string) bool { return !isRecordKey(k) }), nil
+}
+
+// isRecordKey reports whether key is a provenance record's (<doc>/0001/v1.json).
+func isRecordKey(key string) bool {
+	page, version := pageVersion(key)
+	return page > 0 && version > 0 && strings.HasSuffix(key, ".json")
 }
 
 type auditor struct {
@@ -148,32 +203,29 @@ func (a *auditor) sha256Of(ctx context.Context, bucket, key string) (string, err
 	return h, nil
 }
 
-func (a *auditor) doc(ctx context.Context, log Log, status Status, doc string) (rows []Row, pending int, err error) {
+func (a *auditor) doc(ctx context.Context, log Log, status Status, doc string) (rows []Row, pending, unlogged int, err error) {
 	entries, err := log.RecordEntries(ctx, doc)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	// A document with no status entry is audited all the same: a status bucket lost or
 	// wiped must not hide its records.
 	pages, err := status.Pages(ctx, doc)
 	if err != nil && !errors.Is(err, bus.ErrNoDocument) {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
-	stored, err := a.store.List(ctx, pipeline.BucketProvenance, doc+"/")
+	stored, err := RecordKeys(ctx, a.store, doc)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	if len(entries) == 0 && len(pages) == 0 && len(stored) == 0 {
-		return nil, 0, ErrUnknownDocument
+		return nil, 0, 0, ErrUnknownDocument
 	}
 
 	logged := map[string]bool{}
 	for i, e := range entries {
 		logged[e.Key] = true
-		row := Row{Doc: doc, Page: e.Page, Version: e.Version, Checks: map[string]string{}}
-		for _, c := range Columns {
-			row.Checks[c] = Missing
-		}
+		row := newRow(doc, e.Page, e.Version)
 		// The log's own line: each entry follows the one before it.
 		row.Checks[CheckChain] = OK
 		if e.Seq != i+1 || (i == 0) != (e.Prev == nil) || (i > 0 && *e.Prev != entries[i-1].RecordRef) {
@@ -183,35 +235,44 @@ func (a *auditor) doc(ctx context.Context, log Log, status Status, doc string) (
 		rows = append(rows, row)
 	}
 
-	// Records in the store that the log never saw were not written by a metadata worker (or
-	// its append was cut short: its page is then not done and its job will write it again).
+	// Records in the store that the log does not hold: the log was lost or replaced, or
+	// they were not written by a metadata worker. The one exception is a record whose
+	// append was cut short: the metadata worker stores a record before it appends its log
+	// entry, so the page is then not done, and its job's redelivery appends it.
 	inFlight := map[string]bool{}
 	for _, p := range pages {
 		if p.State != pipeline.StateDone && p.State != pipeline.StateFailed {
 			pending++
 			inFlight[pipeline.ProvenanceKey(doc, p.Page, p.Version)] = true
 		}
-		if p.State == pipeline.StateDone && !logged[pipeline.ProvenanceKey(doc, p.Page, p.Version)] {
-			row := Row{Doc: doc, Page: p.Page, Version: p.Version, Checks: map[string]string{}}
-			for _, c := range Columns {
-				row.Checks[c] = Missing
-			}
-			row.fail(CheckChain, "page is done but the record log has no record of version %d", p.Version)
-			rows = append(rows, row)
-		}
 	}
+	unloggedRows := map[string]*Row{}
 	for _, key := range stored {
-		if logged[key] || inFlight[key] || !strings.HasSuffix(key, ".json") {
+		if logged[key] || inFlight[key] {
 			continue
 		}
 		page, version := pageVersion(key)
-		row := Row{Doc: doc, Page: page, Version: version, Checks: map[string]string{}}
-		for _, c := range Columns {
-			row.Checks[c] = Missing
-		}
+		row := newRow(doc, page, version)
 		row.Checks[CheckRecord] = Failed
-		row.fail(CheckChain, "record %s is not in the record log: it was not written by the pipeline", key)
+		row.fail(CheckChain, "record %s is in the store but not in the record log (a lost or replaced log: %s rebuilds it from the signed records)", key, RebuildCommand)
+		unloggedRows[key] = &row
+		unlogged++
+	}
+	for _, p := range pages {
+		key := pipeline.ProvenanceKey(doc, p.Page, p.Version)
+		if p.State != pipeline.StateDone || logged[key] {
+			continue
+		}
+		if row, ok := unloggedRows[key]; ok {
+			row.fail(CheckChain, "page is done but the record log has no record of version %d", p.Version)
+			continue
+		}
+		row := newRow(doc, p.Page, p.Version)
+		row.fail(CheckChain, "page is done but the record log has no record of version %d", p.Version)
 		rows = append(rows, row)
+	}
+	for _, row := range unloggedRows {
+		rows = append(rows, *row)
 	}
 	slices.SortStableFunc(rows, func(x, y Row) int {
 		if x.Page != y.Page {
@@ -219,7 +280,16 @@ func (a *auditor) doc(ctx context.Context, log Log, status Status, doc string) (
 		}
 		return x.Version - y.Version
 	})
-	return rows, pending, nil
+	return rows, pending, unlogged, nil
+}
+
+// newRow is a row with every check not (yet) made.
+func newRow(doc string, page, version int) Row {
+	row := Row{Doc: doc, Page: page, Version: version, Checks: map[string]string{}}
+	for _, c := range Columns {
+		row.Checks[c] = Missing
+	}
+	return row
 }
 
 // record checks one logged record: that it is in the store unchanged, signed, in its place

@@ -48,6 +48,9 @@ func (r Report) Summary() string {
 	} else {
 		s += "all verified"
 	}
+	if r.Unlogged > 0 {
+		s += fmt.Sprintf(", %d of them in the store but not in the record log (if the log was lost, %s rebuilds it)", r.Unlogged, RebuildCommand)
+	}
 	if r.Pending > 0 {
 		s += fmt.Sprintf(" (%d pages still in progress, not checked)", r.Pending)
 	}

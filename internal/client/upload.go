@@ -159,6 +159,9 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (UploadResult, e
 		return UploadResult{Doc: req.Doc}, fmt.Errorf("%d pages in %d files: at most %d pages in one document", total, len(files), pipeline.MaxPages)
 	}
 	res := UploadResult{Doc: req.Doc}
+	if err := c.refuseLostRecordLog(ctx, req.Doc); err != nil {
+		return res, err
+	}
 	if err := c.putDocument(ctx, req, total); err != nil {
 		return res, err
 	}

@@ -347,10 +347,11 @@ func (w *Worker) audits(ctx context.Context, log *slog.Logger) {
 	}
 }
 
-// auditOnce audits every document in the record log, one at a time, and logs the outcome:
-// a fixity-check event per document, and a line per failed record naming what failed.
+// auditOnce audits every document in the record log or the store, one at a time, and logs
+// the outcome: a fixity-check event per document, and a line per failed record naming what
+// failed.
 func (w *Worker) auditOnce(ctx context.Context, log *slog.Logger) {
-	docs, err := w.auditLog.RecordDocs(ctx)
+	docs, err := audit.Docs(ctx, w.auditStore, w.auditLog)
 	if err != nil {
 		log.Error("stage event", pipeline.LogOutcome, pipeline.OutcomeFailed, pipeline.LogError, fmt.Sprintf("list documents: %v", err))
 		return
