@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -50,13 +51,21 @@ func buildNATSServer() (string, error) {
 		return "", fmt.Errorf("go list -m %s: %w", natsServerModule, err)
 	}
 	version := strings.TrimSpace(string(out))
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		dir = os.TempDir()
+	// The user's cache, else (no home, or a read-only one, as on some CI runners) the
+	// temporary directory.
+	dir := ""
+	for _, base := range []func() (string, error){os.UserCacheDir, func() (string, error) { return os.TempDir(), nil }} {
+		b, err := base()
+		if err != nil {
+			continue
+		}
+		if d := filepath.Join(b, "colophon"); os.MkdirAll(d, 0o755) == nil {
+			dir = d
+			break
+		}
 	}
-	dir = filepath.Join(dir, "colophon")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+	if dir == "" {
+		return "", errors.New("no writable cache or temporary directory to keep nats-server in")
 	}
 	bin := filepath.Join(dir, fmt.Sprintf("nats-server-%s-%s", version, runtime.Version()))
 	if fi, err := os.Stat(bin); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
