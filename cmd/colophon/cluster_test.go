@@ -62,7 +62,7 @@ func TestNATSClusterNodeLoss(t *testing.T) {
 		t.Fatal("the cluster lost its JetStream meta leader")
 	}
 	victimName := c.Servers[victim].Name()
-	moveLeaders(t, c, victim, e.bus)
+	moveLeaders(t, e.bus, victimName)
 
 	// The workers get every server, the victim first and kept first, so they are on it
 	// when it goes and must find another.
@@ -104,30 +104,17 @@ func TestNATSClusterNodeLoss(t *testing.T) {
 		}
 		return len(before) == pages && done >= 3
 	})
-	led := leads(c, victim)
+	led := leads(e.bus, victimName)
+	if c.Servers[victim].JetStreamIsLeader() {
+		led = append([]string{"the meta group"}, led...)
+	}
 	c.Stop(victim)
 	t.Logf("stopped %s, leader of %s, with %d of %d pages done", victimName, strings.Join(led, ", "), countState(before, pipeline.StateDone), pages)
 
 	waitFor(t, 5*time.Minute, fmt.Sprintf("all %d pages done after the node loss", pages), func() bool { return allDone(e, doc, pages) })
 	assertOneOfEach(t, e, doc, pages)
 
-	// Each page chained once, in one line.
-	entries, err := e.bus.RecordEntries(ctx, doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[int]int{}
-	for i, en := range entries {
-		seen[en.Page]++
-		if en.Seq != i+1 || (i == 0) != (en.Prev == nil) || (i > 0 && en.Prev.SHA256 != entries[i-1].SHA256) {
-			t.Errorf("record log entry %d breaks the chain: seq %d, prev %+v", i+1, en.Seq, en.Prev)
-		}
-	}
-	for p := 1; p <= pages; p++ {
-		if seen[p] != 1 {
-			t.Errorf("page %d is in the record log %d times, want once", p, seen[p])
-		}
-	}
+	assertChainedOnce(t, e, doc, pages)
 	if r := e.colophon("verify", doc); r.code != 0 || !strings.Contains(r.stdout, "all verified") {
 		t.Errorf("verify %s: exit %d\n%s\n%s", doc, r.code, r.stdout, r.stderr)
 	}
@@ -192,18 +179,18 @@ var (
 	clusterConsumers = [][2]string{{pipeline.StreamOCR, pipeline.ConsumerOCR}, {pipeline.StreamMetadata, pipeline.ConsumerMetadata}}
 )
 
-// moveLeaders has server i lead every stream and consumer of the pipeline, by asking each
-// leader to step down in its favour, so that losing it loses every leader at once.
-func moveLeaders(t *testing.T, c *devstacktest.Cluster, i int, b *bus.Bus) {
+// moveLeaders has the server named name lead every stream and consumer of the pipeline, by
+// asking each leader to step down in its favour, so that losing it loses every leader at
+// once. It asks through the JetStream API, so it works on any cluster, in-process or not.
+func moveLeaders(t *testing.T, b *bus.Bus, name string) {
 	t.Helper()
-	s := c.Servers[i]
-	body := []byte(fmt.Sprintf(`{"placement":{"preferred":%q}}`, s.Name()))
-	move := func(what, subject string, leads func() bool) {
+	body := []byte(fmt.Sprintf(`{"placement":{"preferred":%q}}`, name))
+	move := func(what, subject string, leader func() string) {
 		deadline := time.Now().Add(90 * time.Second)
 		var last string
-		for !leads() {
+		for leader() != name {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s still not led by %s after 90 s; last answer: %s", what, s.Name(), last)
+				t.Fatalf("%s still not led by %s after 90 s; last answer: %s", what, name, last)
 			}
 			if m, err := b.NC.Request(subject, body, 5*time.Second); err != nil {
 				last = err.Error()
@@ -211,41 +198,81 @@ func moveLeaders(t *testing.T, c *devstacktest.Cluster, i int, b *bus.Bus) {
 				last = string(m.Data)
 			}
 			// An election takes a moment: wait for it before asking again.
-			for end := time.Now().Add(5 * time.Second); !leads() && time.Now().Before(end); {
+			for end := time.Now().Add(5 * time.Second); leader() != name && time.Now().Before(end); {
 				time.Sleep(50 * time.Millisecond)
 			}
 		}
 	}
-	for _, name := range clusterStreams {
-		move("stream "+name, "$JS.API.STREAM.LEADER.STEPDOWN."+name, func() bool {
-			return s.JetStreamIsStreamLeader(devstacktest.Account, name)
-		})
+	for _, s := range clusterStreams {
+		move("stream "+s, "$JS.API.STREAM.LEADER.STEPDOWN."+s, func() string { return streamLeader(b, s) })
 	}
 	for _, cn := range clusterConsumers {
-		move("consumer "+cn[1], fmt.Sprintf("$JS.API.CONSUMER.LEADER.STEPDOWN.%s.%s", cn[0], cn[1]), func() bool {
-			return s.JetStreamIsConsumerLeader(devstacktest.Account, cn[0], cn[1])
+		move("consumer "+cn[1], fmt.Sprintf("$JS.API.CONSUMER.LEADER.STEPDOWN.%s.%s", cn[0], cn[1]), func() string {
+			return consumerLeader(b, cn[0], cn[1])
 		})
 	}
 }
 
-// leads names what server i leads now, for the log.
-func leads(c *devstacktest.Cluster, i int) []string {
-	s := c.Servers[i]
-	var out []string
-	if s.JetStreamIsLeader() {
-		out = append(out, "the meta group")
+// streamLeader is the name of the server leading stream, as JetStream answers now; "" if it
+// does not answer.
+func streamLeader(b *bus.Bus, stream string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := b.JS.Stream(ctx, stream)
+	if err != nil || s.CachedInfo().Cluster == nil {
+		return ""
 	}
-	for _, name := range clusterStreams {
-		if s.JetStreamIsStreamLeader(devstacktest.Account, name) {
-			out = append(out, name)
+	return s.CachedInfo().Cluster.Leader
+}
+
+// consumerLeader is streamLeader for a consumer.
+func consumerLeader(b *bus.Bus, stream, consumer string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := b.JS.Consumer(ctx, stream, consumer)
+	if err != nil || c.CachedInfo().Cluster == nil {
+		return ""
+	}
+	return c.CachedInfo().Cluster.Leader
+}
+
+// leads names the streams and consumers of the pipeline the server named name leads now,
+// for the log.
+func leads(b *bus.Bus, name string) []string {
+	var out []string
+	for _, s := range clusterStreams {
+		if streamLeader(b, s) == name {
+			out = append(out, s)
 		}
 	}
 	for _, cn := range clusterConsumers {
-		if s.JetStreamIsConsumerLeader(devstacktest.Account, cn[0], cn[1]) {
+		if consumerLeader(b, cn[0], cn[1]) == name {
 			out = append(out, "consumer "+cn[1])
 		}
 	}
 	return out
+}
+
+// assertChainedOnce checks the record log holds each of the document's pages once, in one
+// unbroken chain.
+func assertChainedOnce(t *testing.T, e *env, doc string, pages int) {
+	t.Helper()
+	entries, err := e.bus.RecordEntries(context.Background(), doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]int{}
+	for i, en := range entries {
+		seen[en.Page]++
+		if en.Seq != i+1 || (i == 0) != (en.Prev == nil) || (i > 0 && en.Prev.SHA256 != entries[i-1].SHA256) {
+			t.Errorf("record log entry %d breaks the chain: seq %d, prev %+v", i+1, en.Seq, en.Prev)
+		}
+	}
+	for p := 1; p <= pages; p++ {
+		if seen[p] != 1 {
+			t.Errorf("page %d is in the record log %d times, want once", p, seen[p])
+		}
+	}
 }
 
 func TestNATSReplicasSetting(t *testing.T) {

@@ -54,7 +54,8 @@ func removeBinary() {
 	}
 }
 
-// proc is a colophon process started by a test, its output in a log file.
+// proc is a process started by a test (colophon, or a server of a cluster), its output in a
+// log file.
 type proc struct {
 	t    *testing.T
 	name string
@@ -64,16 +65,30 @@ type proc struct {
 	err  error
 }
 
+// startProc starts the colophon binary with args, logging as text.
 func startProc(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
+	return startProcEnv(t, name, nil, args...)
+}
+
+// startProcEnv is startProc with more environment (KEY=value), e.g. a worker's own endpoint.
+func startProcEnv(t *testing.T, name string, env []string, args ...string) *proc {
+	t.Helper()
+	return startExec(t, name, colophonBinary(t), env, append([]string{"--log-format", "text"}, args...)...)
+}
+
+// startExec starts bin with args, in this process's environment plus env (KEY=value, which
+// win), and kills it when the test ends.
+func startExec(t *testing.T, name, bin string, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, name: name, log: filepath.Join(t.TempDir(), name+".log"), done: make(chan struct{})}
 	f, err := os.Create(p.log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.cmd = exec.Command(colophonBinary(t), append([]string{"--log-format", "text"}, args...)...)
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
-	p.cmd.Env = os.Environ()
+	p.cmd.Env = append(os.Environ(), env...)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
