@@ -144,7 +144,7 @@ func (s *Store) CheckBuckets(ctx context.Context, buckets ...string) error {
 type Object struct {
 	Data        []byte
 	ContentType string
-	ETag        string // the version read, for PutIfMatch
+	ETag        string            // the version read, for PutIfMatch
 	Metadata    map[string]string // user metadata, canonical keys without the X-Amz-Meta- prefix, decoded
 }
 

@@ -163,3 +163,45 @@ func TestRecordNeverReplacesAChainedRecord(t *testing.T) {
 		})
 	}
 }
+
+// TestFirstRecordWaitsForStoredOnes: with the document's chain empty, a record of another
+// of its pages already stored (a first record whose append was cut off, or a lost log)
+// holds the job back, saying how to rebuild a lost log, instead of starting a second chain.
+func TestFirstRecordWaitsForStoredOnes(t *testing.T) {
+	priv, err := provenance.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		stored  map[string][]byte
+		wantErr bool
+	}{
+		{name: "a new document", stored: map[string][]byte{}},
+		{name: "another page's record stored", stored: map[string][]byte{pipeline.BucketProvenance + "/" + pipeline.ProvenanceKey("d1", 1, 1): []byte("{}")}, wantErr: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := &fakeStore{objs: tt.stored}
+			b := &chainBus{}
+			w := &Worker{store: fs, bus: b, cfg: config{
+				log: slog.New(slog.NewTextHandler(io.Discard, nil)), retry: bus.RetryPolicy{Budget: time.Second, AttemptTimeout: time.Second},
+				now: time.Now, signer: provenance.NewSigner(priv), metrics: noMetrics{},
+			}}
+			rec := pipeline.Provenance{Doc: "d1", Page: 2, Version: 1}
+			err := w.record(context.Background(), &rec, w.cfg.log)
+			_, stored := fs.objs[pipeline.BucketProvenance+"/"+pipeline.ProvenanceKey("d1", 2, 1)]
+			if tt.wantErr {
+				if err == nil || bus.IsPermanent(err) || !strings.Contains(err.Error(), "colophon rebuild-log d1") {
+					t.Fatalf("record() = %v; want a retryable error naming colophon rebuild-log d1", err)
+				}
+				if stored || len(b.entries) != 0 {
+					t.Fatalf("stored %v, log %+v; want nothing written", stored, b.entries)
+				}
+				return
+			}
+			if err != nil || len(b.entries) != 1 || b.entries[0].Seq != 1 || b.entries[0].Prev != nil {
+				t.Fatalf("record() = %v, log %+v; want the chain's first entry", err, b.entries)
+			}
+		})
+	}
+}

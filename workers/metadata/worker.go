@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 // Store is what the worker needs of the object store.
 type Store interface {
 	Get(ctx context.Context, bucket, key string) (objectstore.Object, error)
+	List(ctx context.Context, bucket, prefix string) ([]string, error)
 	PutIfAbsent(ctx context.Context, bucket, key string, data []byte, contentType string, meta map[string]string) (created bool, err error)
 	PutIfMatch(ctx context.Context, bucket, key, etag string, data []byte, contentType string, meta map[string]string) error
 }
@@ -415,6 +417,11 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 		if head.LogSeq != 0 && head.Entry.Page == rec.Page && head.Entry.Version == rec.Version {
 			return w.alreadyChained(ctx, key, head.Entry, log)
 		}
+		if head.LogSeq == 0 {
+			if err := w.checkFirstRecord(ctx, key, rec.Doc); err != nil {
+				return err
+			}
+		}
 		rec.Chain = &pipeline.Chain{Seq: head.Entry.Seq + 1}
 		if head.LogSeq != 0 {
 			prev := head.Entry.RecordRef
@@ -475,6 +482,24 @@ func (w *Worker) record(ctx context.Context, rec *pipeline.Provenance, log *slog
 			return bus.Because(pipeline.ReasonRecord, fmt.Errorf("append record %s: lost the race to the chain's head %d times", key, race))
 		}
 	}
+}
+
+// checkFirstRecord is asked before a document's first record is chained: other records of
+// the document already stored mean either another page's first record, stored by a worker
+// that stopped before its append (its redelivery chains it, and this job after it), or a
+// record log that was lost, where a new chain would start beside the stored one. Either way
+// the job waits, and if the log stays empty it fails saying how to rebuild it.
+func (w *Worker) checkFirstRecord(ctx context.Context, key, doc string) error {
+	keys, err := audit.RecordKeys(ctx, w.store, doc)
+	if err != nil {
+		return err
+	}
+	keys = slices.DeleteFunc(keys, func(k string) bool { return k == key })
+	if len(keys) == 0 {
+		return nil
+	}
+	return bus.Because(pipeline.ReasonRecord, fmt.Errorf("document %s has %d provenance records in the store (%s first) but none in the record log: "+
+		"waiting for them to be chained; if the log was lost, rebuild it with `%s %s`", doc, len(keys), keys[0], audit.RebuildCommand, doc))
 }
 
 // settleTaken decides what to do when the record's key is taken. What is stored there is

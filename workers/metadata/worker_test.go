@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -53,6 +55,19 @@ func (s *fakeStore) PutIfMatch(_ context.Context, bucket, key, etag string, data
 	}
 	s.objs[bucket+"/"+key] = data
 	return nil
+}
+
+func (s *fakeStore) List(_ context.Context, bucket, prefix string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var keys []string
+	for k := range s.objs {
+		if key, ok := strings.CutPrefix(k, bucket+"/"); ok && strings.HasPrefix(key, prefix) {
+			keys = append(keys, key)
+		}
+	}
+	slices.Sort(keys)
+	return keys, nil
 }
 
 type fakeBus struct{}
