@@ -24,6 +24,12 @@ import (
 // Store is a connection to one S3 endpoint.
 type Store struct {
 	client *minio.Client
+	// once is client without minio-go's own retries, for the read that confirms an object
+	// unreadable (health.go): client has just spent ten attempts on it.
+	once *minio.Client
+	// health asks MinIO's health endpoint over the client's own transport (health.go).
+	health   *http.Client
+	endpoint string // scheme://host
 }
 
 type options struct {
@@ -70,11 +76,13 @@ func New(endpoint, accessKey, secretKey string, opts ...Option) (*Store, error) 
 	if o.rootCAs != nil && !secure {
 		return nil, fmt.Errorf("S3 endpoint %s is http: a CA bundle is only for https", u.Host)
 	}
+	// minio-go's own default, made here so the health probe shares it.
+	tr, err := minio.DefaultTransport(secure)
+	if err != nil {
+		return nil, fmt.Errorf("S3 transport for %s: %w", u.Host, err)
+	}
+	mo.Transport = tr
 	if secure {
-		tr, err := minio.DefaultTransport(true)
-		if err != nil {
-			return nil, fmt.Errorf("S3 transport for %s: %w", u.Host, err)
-		}
 		if tr.TLSClientConfig == nil {
 			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 		}
@@ -87,7 +95,13 @@ func New(endpoint, accessKey, secretKey string, opts ...Option) (*Store, error) 
 	if err != nil {
 		return nil, fmt.Errorf("S3 client for %s: %w", u.Host, err)
 	}
-	return &Store{client: c}, nil
+	mo1 := *mo
+	mo1.MaxRetries = 1
+	once, err := minio.New(u.Host, &mo1)
+	if err != nil {
+		return nil, fmt.Errorf("S3 client for %s: %w", u.Host, err)
+	}
+	return &Store{client: c, once: once, health: &http.Client{Transport: mo.Transport, Timeout: healthTimeout}, endpoint: u.Scheme + "://" + u.Host}, nil
 }
 
 // unknownAuthorityTransport makes a certificate from an unknown authority fail the call at
@@ -157,13 +171,9 @@ func SHA256(data []byte) string {
 // Values are MIME-word encoded where they are not plain ASCII, since S3 metadata travels
 // in HTTP headers; Get decodes them.
 func (s *Store) Put(ctx context.Context, bucket, key string, data []byte, contentType string, meta map[string]string) error {
-	um := make(map[string]string, len(meta))
-	for k, v := range meta {
-		um[k] = mime.QEncoding.Encode("utf-8", v)
-	}
 	_, err := s.client.PutObject(ctx, bucket, key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{
 		ContentType:  contentType,
-		UserMetadata: um,
+		UserMetadata: encodeMeta(meta),
 		// Let S3 verify the upload end to end as well: a corrupted body is refused.
 		SendContentMd5: true,
 	})
@@ -173,15 +183,49 @@ func (s *Store) Put(ctx context.Context, bucket, key string, data []byte, conten
 	return nil
 }
 
+// encodeMeta MIME-word encodes user metadata for its HTTP headers.
+func encodeMeta(meta map[string]string) map[string]string {
+	um := make(map[string]string, len(meta))
+	for k, v := range meta {
+		um[k] = mime.QEncoding.Encode("utf-8", v)
+	}
+	return um
+}
+
+// PutIfAbsent is Put made conditional (S3 If-None-Match: *): it stores data only if bucket
+// has no object under key, and says whether it did. An object already there is left as it
+// is: created is false and err nil.
+func (s *Store) PutIfAbsent(ctx context.Context, bucket, key string, data []byte, contentType string, meta map[string]string) (created bool, err error) {
+	opts := minio.PutObjectOptions{ContentType: contentType, UserMetadata: encodeMeta(meta), SendContentMd5: true}
+	opts.SetMatchETagExcept("*")
+	_, err = s.client.PutObject(ctx, bucket, key, bytes.NewReader(data), int64(len(data)), opts)
+	if code := minio.ToErrorResponse(err).Code; code == "PreconditionFailed" {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("put %s/%s if absent: %w", bucket, key, err)
+	}
+	return true, nil
+}
+
 // ErrNotFound is returned (wrapped) by Get and Stat when the object does not exist.
 var ErrNotFound = errors.New("object not found")
 
 // MaxGetBytes bounds a whole-object read; pipeline objects are scans and texts, not archives.
 const MaxGetBytes = 1 << 30
 
-// Get reads a whole object.
+// Get reads a whole object. An object the store holds but cannot read back, while it serves
+// reads otherwise, is ErrUnreadable (health.go); any other failure may pass.
 func (s *Store) Get(ctx context.Context, bucket, key string) (Object, error) {
-	obj, err := s.client.GetObject(ctx, bucket, key, minio.GetObjectOptions{})
+	obj, err := get(ctx, s.client, bucket, key)
+	if err == nil || !objectFault(err) {
+		return obj, err
+	}
+	return s.unreadable(ctx, bucket, key, err)
+}
+
+func get(ctx context.Context, client *minio.Client, bucket, key string) (Object, error) {
+	obj, err := client.GetObject(ctx, bucket, key, minio.GetObjectOptions{})
 	if err != nil {
 		return Object{}, fmt.Errorf("get %s/%s: %w", bucket, key, err)
 	}
