@@ -542,7 +542,7 @@ func rpFirstWords(s string) string {
 // refuses that page up front, naming it and what is wrong, and the page keeps serving its
 // verified version 1. A scan that rots after the page was queued again fails the new
 // version on its first delivery ("scan … unreadable in the store", no retries), and the page
-// still serves version 1, which status says.
+// still serves version 1, which status says. Uploading the file again mends the scan.
 func TestReprocessDamagedScan(t *testing.T) {
 	e := newEnv(t)
 	pages, files := rpSample(t)
@@ -634,5 +634,16 @@ func TestReprocessDamagedScan(t *testing.T) {
 	r = e.rpWithin(60*time.Second, "reprocess", "later", "--page", "1")
 	if r.code != 1 || !strings.Contains(r.stderr, "not queued again: its scan "+key+" is unreadable in the store") {
 		t.Errorf("reprocess of the rotten scan: exit %d:\n%s", r.code, r.stderr)
+	}
+	// Uploading the file again mends the scan and reads the page again, as version 3.
+	r = e.rpWithin(2*time.Minute, "upload", "--source", "box 8", "--doc", "later", "--wait", files[0])
+	if r.code != 0 {
+		t.Fatalf("upload of the file again: exit %d:\n%s", r.code, r.stderr)
+	}
+	if p := e.rpStatus("later").PageStates[0]; p.State != pipeline.StateDone || p.Version != 3 || p.Served != 3 {
+		t.Errorf("later page 1 after uploading its file again: %+v; want done, version 3", p)
+	}
+	if got := e.mustRun("get", "later").stdout; got != laterV1 {
+		t.Errorf("get of version 3: %q, want the same text as version 1's %q", got, laterV1)
 	}
 }

@@ -283,7 +283,12 @@ func (c *Client) QueueScanFile(ctx context.Context, req UploadRequest, first int
 		}
 		// Conditional: the key names the content, so a scan already there (another upload of
 		// the same file) is this one, and is not stored a second time.
-		if _, err := c.store.PutIfAbsent(ctx, scan.Bucket, scan.Key, data, imageinfo.ContentType(info.Format), meta); err != nil {
+		ct := imageinfo.ContentType(info.Format)
+		created, err := c.store.PutIfAbsent(ctx, scan.Bucket, scan.Key, data, ct, meta)
+		if err == nil && !created {
+			err = c.mendScan(ctx, scan, data, ct, meta)
+		}
+		if err != nil {
 			return fmt.Errorf("page %d (%s): store scan: %w", first, path, err)
 		}
 		stored = true
@@ -313,6 +318,20 @@ func (c *Client) QueueScanFile(ctx context.Context, req UploadRequest, first int
 		}
 	}
 	return out, nil
+}
+
+// mendScan checks a scan found already stored under its key still holds data, and stores
+// data again (a new version) when it does not: damaged in the store, its bytes unreadable or
+// changed, it would fail every reading, and uploading the file again is how to mend it.
+func (c *Client) mendScan(ctx context.Context, scan pipeline.ObjectRef, data []byte, contentType string, meta map[string]string) error {
+	obj, err := c.store.Get(ctx, scan.Bucket, scan.Key)
+	switch {
+	case err == nil && objectstore.SHA256(obj.Data) == scan.SHA256:
+		return nil
+	case err != nil && !errors.Is(err, objectstore.ErrUnreadable) && !errors.Is(err, objectstore.ErrNotFound):
+		return fmt.Errorf("check the scan already stored: %w", err)
+	}
+	return c.store.Put(ctx, scan.Bucket, scan.Key, data, contentType, meta)
 }
 
 // refusePage records a file that is not a usable scan as a failed page, with the reason.
