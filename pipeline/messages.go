@@ -328,9 +328,17 @@ type PageStatus struct {
 	FilePage  int    `json:"file_page,omitempty"` // as in OCRJob
 	// Verdict is the quality of a read page's text (ok or review), from its reading;
 	// empty until the page is read. Review is the reason when it is review.
-	Verdict Verdict   `json:"verdict,omitempty"`
-	Review  string    `json:"review,omitempty"`
-	Updated time.Time `json:"updated"`
+	Verdict Verdict `json:"verdict,omitempty"`
+	Review  string  `json:"review,omitempty"`
+	// Served is the latest version that was done: the one `get` serves while a later version
+	// is under way or after it failed, so reading a page again never takes its verified text
+	// away. 0: no version of the page was ever done. Kept by Settle.
+	Served int `json:"served,omitempty"`
+	// Unqueued marks a page claimed by an upload whose OCR job is not yet published: set with
+	// the claim, cleared once the job is in the queue. A page left queued and unqueued is one
+	// whose upload stopped in between, and nothing will move it until it is uploaded again.
+	Unqueued bool      `json:"unqueued,omitempty"`
+	Updated  time.Time `json:"updated"`
 }
 
 // Encode marshals a message for the wire or the store.

@@ -8,6 +8,7 @@ type FailReason string
 const (
 	ReasonUnreadableJob FailReason = "unreadable_job"    // a job that does not decode or validate
 	ReasonMissingObject FailReason = "missing_object"    // a scan or output not in the store
+	ReasonUnreadable    FailReason = "unreadable_object" // in the store, which cannot read it back (bitrot)
 	ReasonChecksum      FailReason = "checksum_mismatch" // stored bytes differ from their SHA-256
 	ReasonBadImage      FailReason = "bad_image"         // a scan that cannot be decoded
 	ReasonTimeout       FailReason = "timeout"           // recognition over the per-page limit
@@ -19,5 +20,5 @@ const (
 )
 
 // FailReasons lists every FailReason, so each label exists (at 0) before a page fails.
-var FailReasons = []FailReason{ReasonUnreadableJob, ReasonMissingObject, ReasonChecksum, ReasonBadImage,
+var FailReasons = []FailReason{ReasonUnreadableJob, ReasonMissingObject, ReasonUnreadable, ReasonChecksum, ReasonBadImage,
 	ReasonTimeout, ReasonRecognition, ReasonRecord, ReasonExhausted, ReasonUnavailable, ReasonOther}

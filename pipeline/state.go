@@ -15,6 +15,35 @@ const (
 // Terminal reports whether a page has finished, well or badly.
 func (s PageState) Terminal() bool { return s == StateDone || s == StateFailed }
 
+// Settle applies the rules every change of a page's entry keeps, given the entry as it was
+// (the zero value for a new one); every writer goes through it (bus.Status.UpdatePage).
+//   - A page not done has no verdict: the verdict is that of the reading that made it done.
+//   - Served is the latest version that was done, whatever happens to later ones.
+//   - Only a queued page can be waiting for its job to be published.
+func (p *PageStatus) Settle(was PageStatus) {
+	if p.State != StateDone {
+		p.Verdict, p.Review = "", ""
+	}
+	if was.State == StateDone {
+		p.Served = max(p.Served, was.Version)
+	}
+	if p.State == StateDone {
+		p.Served = max(p.Served, p.Version)
+	}
+	if p.State != StateQueued {
+		p.Unqueued = false
+	}
+}
+
+// ServedVersion is the version of a page whose text is to be served, 0 when none is: the
+// current version once it is done, else the last version that was.
+func (p PageStatus) ServedVersion() int {
+	if p.State == StateDone {
+		return p.Version
+	}
+	return p.Served
+}
+
 // Stage names a step for logs and dead letters.
 type Stage string
 

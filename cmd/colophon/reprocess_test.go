@@ -8,13 +8,17 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/colophon-archive/colophon/internal/client"
+	"github.com/colophon-archive/colophon/internal/devstack/devstacktest"
 	"github.com/colophon-archive/colophon/internal/objectstore"
 	"github.com/colophon-archive/colophon/internal/sample"
 	"github.com/colophon-archive/colophon/pipeline"
+	"github.com/colophon-archive/colophon/workers/metadata"
+	"github.com/colophon-archive/colophon/workers/ocr"
 )
 
 // rpSample writes the bundled sample's two page images into a fresh directory.
@@ -531,4 +535,115 @@ func rpMapsEqual(a, b map[string][]byte) bool {
 func rpFirstWords(s string) string {
 	f := strings.Fields(s)
 	return strings.Join(f[:min(2, len(f))], " ")
+}
+
+// TestReprocessDamagedScan: reprocess reads and hashes each page's stored scan before it
+// queues anything: a scan rotten on MinIO's drive, or replaced in the store by other bytes,
+// refuses that page up front, naming it and what is wrong, and the page keeps serving its
+// verified version 1. A scan that rots after the page was queued again fails the new
+// version on its first delivery ("scan … unreadable in the store", no retries), and the page
+// still serves version 1, which status says. Uploading the file again mends the scan.
+func TestReprocessDamagedScan(t *testing.T) {
+	e := newEnv(t)
+	pages, files := rpSample(t)
+	drive := devstacktest.MinIODataDir(t, e.stack)
+
+	// Version 1 of both pages, with workers that are then stopped.
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	if err := startWorkers(ctx, &wg, e.globals(), e.bus, e.store, []metadata.Option{metadata.WithSigner(testSigner(t))}, ocr.WithConcurrency(2)); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRun(append([]string{"upload", "--source", "box 8", "--doc", "rotten", "--wait"}, files...)...)
+	e.mustRun("upload", "--source", "box 8", "--doc", "later", "--wait", files[0])
+	laterV1 := e.mustRun("get", "later").stdout
+	stop()
+	wg.Wait()
+	scanKey := func(page int) string {
+		return pageStates(e, "rotten")[page-1].ScanKey
+	}
+	v1 := map[int]string{}
+	for p := 1; p <= 2; p++ {
+		v1[p] = e.mustRun("get", "rotten", "--page", fmt.Sprint(p)).stdout
+	}
+
+	for _, tt := range []struct {
+		name   string
+		page   int
+		damage func(key string)
+		want   string
+	}{
+		{"rotten on the drive", 1, func(key string) { devstacktest.Rot(t, drive, pipeline.BucketScans, key) }, "is unreadable in the store"},
+		{"other bytes in the store", 2, func(key string) {
+			if err := e.store.Put(context.Background(), pipeline.BucketScans, key, pages[0].PNG, "image/png", nil); err != nil {
+				t.Fatal(err)
+			}
+		}, "is corrupt in the store: it hashes to " + objectstore.SHA256(pages[0].PNG)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			key := scanKey(tt.page)
+			tt.damage(key)
+			r := e.rpWithin(60*time.Second, "reprocess", "rotten", "--page", fmt.Sprint(tt.page))
+			want := fmt.Sprintf("rotten: page %d (page-%02d.png): not queued again: its scan %s %s", tt.page, tt.page, key, tt.want)
+			if r.code != 1 || !strings.Contains(r.stderr, want) {
+				t.Errorf("reprocess of a damaged scan: exit %d, stderr lacks %q:\n%s", r.code, want, r.stderr)
+			}
+			if n := e.rpBacklog(); n != 0 {
+				t.Errorf("OCR queue holds %d job(s) after a refused reprocess, want 0", n)
+			}
+			p := e.rpStatus("rotten").PageStates[tt.page-1]
+			if p.State != pipeline.StateDone || p.Version != 1 || p.Served != 1 {
+				t.Errorf("page %d after the refused reprocess: %+v; want done, version 1, served 1", tt.page, p)
+			}
+			if got := e.mustRun("get", "rotten", "--page", fmt.Sprint(tt.page)).stdout; got != v1[tt.page] {
+				t.Errorf("get --page %d after the refused reprocess: %q, want version 1's %q", tt.page, got, v1[tt.page])
+			}
+		})
+	}
+
+	// The other document: queued as version 2 while no worker runs (its scan still good), then
+	// its scan rots before a worker reads it.
+	r := e.mustRun("reprocess", "later", "--page", "1")
+	if !strings.Contains(r.stderr, "page 1 (page-01.png) queued as version 2") {
+		t.Fatalf("reprocess later --page 1:\n%s", r.stderr)
+	}
+	key := pageStates(e, "later")[0].ScanKey
+	devstacktest.Rot(t, drive, pipeline.BucketScans, key)
+	e.startWorkers()
+	waitFor(t, 2*time.Minute, "later page 1 failed", func() bool { return pageStates(e, "later")[0].State == pipeline.StateFailed })
+	p := e.rpStatus("later").PageStates[0]
+	want := fmt.Sprintf("version 2 failed: page 1 (page-01.png): scan %s unreadable in the store", key)
+	if p.Version != 2 || p.Served != 1 || !strings.HasPrefix(p.Error, want) || !strings.HasSuffix(p.Error, "; version 1 served") {
+		t.Errorf("status of later page 1: %+v; want failed version 2, served 1, error %q … %q", p, want, "; version 1 served")
+	}
+	if !strings.Contains(e.mustRun("status", "later").stdout, "; version 1 served") {
+		t.Errorf("status does not say version 1 is served")
+	}
+	logs := grepLines(e.logs.String(), "doc=later page=1 stage=ocr")
+	if failed := grepLines(logs, "outcome=failed"); strings.Contains(logs, "outcome=retry") || !strings.Contains(failed, "attempt=1") {
+		t.Errorf("the rotten scan should fail the page on its first delivery, with no retries:\n%s", logs)
+	}
+	if got := e.mustRun("get", "later", "--page", "1").stdout; got != laterV1 {
+		t.Errorf("get after version 2 failed: %q, want version 1's %q", got, laterV1)
+	}
+	recs := decodeJSON[[]pipeline.Provenance](t, e.mustRun("provenance", "later").stdout)
+	if len(recs) != 1 || recs[0].Version != 1 {
+		t.Errorf("provenance of later page 1: %+v; want the version 1 record", recs)
+	}
+	// And now it is refused up front.
+	r = e.rpWithin(60*time.Second, "reprocess", "later", "--page", "1")
+	if r.code != 1 || !strings.Contains(r.stderr, "not queued again: its scan "+key+" is unreadable in the store") {
+		t.Errorf("reprocess of the rotten scan: exit %d:\n%s", r.code, r.stderr)
+	}
+	// Uploading the file again mends the scan and reads the page again, as version 3.
+	r = e.rpWithin(2*time.Minute, "upload", "--source", "box 8", "--doc", "later", "--wait", files[0])
+	if r.code != 0 {
+		t.Fatalf("upload of the file again: exit %d:\n%s", r.code, r.stderr)
+	}
+	if p := e.rpStatus("later").PageStates[0]; p.State != pipeline.StateDone || p.Version != 3 || p.Served != 3 {
+		t.Errorf("later page 1 after uploading its file again: %+v; want done, version 3", p)
+	}
+	if got := e.mustRun("get", "later").stdout; got != laterV1 {
+		t.Errorf("get of version 3: %q, want the same text as version 1's %q", got, laterV1)
+	}
 }

@@ -151,9 +151,8 @@ var ErrUnchanged = errors.New("status unchanged")
 // Compare-and-set matters because upload and both workers touch the same page.
 // If mutate returns ErrUnchanged nothing is written and UpdatePage returns the entry as read
 // with a nil error; any other error from mutate is returned as is.
-// A page left in any state but done loses its verdict: the verdict is the reading's that
-// made it done, and every writer that moves a page on (reprocess, a worker taking a newer
-// version, a failure) goes through here.
+// Every writer that moves a page on (upload, reprocess, a worker taking a newer version, a
+// failure) goes through here, so the rules of pipeline.PageStatus.Settle hold for all of them.
 func (s *Status) UpdatePage(ctx context.Context, doc string, page int, mutate func(p *pipeline.PageStatus, found bool) error) (pipeline.PageStatus, error) {
 	key := pipeline.StatusPageKey(doc, page)
 	for attempt := 0; ; attempt++ {
@@ -169,9 +168,7 @@ func (s *Status) UpdatePage(ctx context.Context, doc string, page int, mutate fu
 			return p, err
 		}
 		p.Doc, p.Page, p.Updated = doc, page, time.Now().UTC()
-		if p.State != pipeline.StateDone {
-			p.Verdict, p.Review = "", ""
-		}
+		p.Settle(before)
 		b, err := pipeline.Encode(p)
 		if err != nil {
 			return p, err

@@ -31,8 +31,11 @@ func (e *VerifyError) Error() string {
 	return fmt.Sprintf("document %s: %d page(s) not verified:\n  %s", e.Doc, len(e.Problems), strings.Join(e.Problems, "\n  "))
 }
 
-// Records reads the provenance records of a document's pages (page 0: all pages), in page
-// order. Pages without a record are collected into a *VerifyError, returned with the records found.
+// Records reads the provenance records of the versions served of a document's pages (page
+// 0: all pages), in page order: a page's current version once it is done, else the last
+// version that was (a page read again keeps serving its verified text while the new reading
+// is under way, and after it failed). Pages without a record are collected into a
+// *VerifyError, returned with the records found.
 func (c *Client) Records(ctx context.Context, doc string, page int) ([]pipeline.Provenance, error) {
 	pages, err := c.selectPages(ctx, doc, page)
 	if err != nil {
@@ -41,7 +44,8 @@ func (c *Client) Records(ctx context.Context, doc string, page int) ([]pipeline.
 	var recs []pipeline.Provenance
 	verr := &VerifyError{Doc: doc}
 	for _, p := range pages {
-		if p.State != pipeline.StateDone {
+		served := p.ServedVersion()
+		if served == 0 {
 			msg := fmt.Sprintf("page %d (%s): no verified text: page is %s", p.Page, p.FileName, p.State)
 			if p.Error != "" {
 				msg += ": " + p.Error
@@ -49,7 +53,7 @@ func (c *Client) Records(ctx context.Context, doc string, page int) ([]pipeline.
 			verr.Problems = append(verr.Problems, msg)
 			continue
 		}
-		rec, err := c.record(ctx, doc, p.Page, p.Version)
+		rec, err := c.record(ctx, doc, p.Page, served)
 		if err != nil {
 			verr.Problems = append(verr.Problems, fmt.Sprintf("page %d: %v", p.Page, err))
 			continue

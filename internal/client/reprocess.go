@@ -54,7 +54,9 @@ func (r ReprocessResult) Skipped() []ReprocessedPage {
 //
 // A page still under way (queued, ocr, metadata) is skipped with a note, not queued a second
 // time: its reading is about to finish, and reprocessing can follow. A page with no stored
-// scan (its file was refused at upload) is skipped too: upload its file again instead.
+// scan (its file was refused at upload) is skipped too: upload its file again instead; and
+// so is a page whose stored scan is missing, unreadable or no longer hashes to its SHA-256.
+// A skipped page keeps the version it has, and `get` goes on serving it.
 func (c *Client) Reprocess(ctx context.Context, req ReprocessRequest) (ReprocessResult, error) {
 	res := ReprocessResult{Doc: req.Doc}
 	if err := pipeline.ValidateDocID(req.Doc); err != nil {
@@ -184,14 +186,21 @@ func (c *Client) scanRef(ctx context.Context, doc string, p pipeline.PageStatus)
 		}
 		ref.Key = keys[0]
 	}
-	// Checked here so a missing scan is said now, not found by a worker as a failed page.
-	info, err := c.store.Stat(ctx, ref.Bucket, ref.Key)
-	if errors.Is(err, objectstore.ErrNotFound) {
+	// Read and hashed here, so a scan missing or damaged in the store is said now and the
+	// page keeps the version it has, rather than a worker failing the new one.
+	obj, err := c.store.Get(ctx, ref.Bucket, ref.Key)
+	switch {
+	case errors.Is(err, objectstore.ErrNotFound):
 		return pipeline.ObjectRef{}, fmt.Sprintf("its scan %s is missing from the store", ref.Key), nil
+	case errors.Is(err, objectstore.ErrUnreadable):
+		return pipeline.ObjectRef{}, fmt.Sprintf("its scan %s is unreadable in the store (damaged on its drives; heal or restore it, then reprocess again): %v", ref.Key, err), nil
+	case err != nil:
+		return ref, "", fmt.Errorf("read its scan %s: %w", ref.Key, err)
 	}
-	if err != nil {
-		return ref, "", err
+	if got := objectstore.SHA256(obj.Data); got != ref.SHA256 {
+		return pipeline.ObjectRef{}, fmt.Sprintf("its scan %s is corrupt in the store: it hashes to %s, not the %s it was stored with (restore the scan, then reprocess again)",
+			ref.Key, got, ref.SHA256), nil
 	}
-	ref.Bytes = info.Size
+	ref.Bytes = int64(len(obj.Data))
 	return ref, "", nil
 }

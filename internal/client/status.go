@@ -20,11 +20,25 @@ type PageReport struct {
 	// why a person should check the text against the scan.
 	Verdict pipeline.Verdict `json:"verdict,omitempty"`
 	Review  string           `json:"review,omitempty"`
+	// Served is the version whose verified text `get` serves (0: none): Version once it is
+	// done, an earlier one while a later version is under way or after it failed.
+	Served int `json:"served,omitempty"`
 }
 
-// pageReport is a page's entry as reported.
+// pageReport is a page's entry as reported. A failed version with an earlier one served
+// says so in its error, so nobody takes the page for lost; a page claimed by an upload that
+// stopped before queueing its job says so too, since nothing will move it.
 func pageReport(p pipeline.PageStatus) PageReport {
-	return PageReport{Page: p.Page, File: p.FileName, State: p.State, Error: p.Error, Version: p.Version, Verdict: p.Verdict, Review: p.Review}
+	r := PageReport{Page: p.Page, File: p.FileName, State: p.State, Error: p.Error, Version: p.Version, Verdict: p.Verdict, Review: p.Review,
+		Served: p.ServedVersion()}
+	switch {
+	case p.State == pipeline.StateFailed && r.Served > 0:
+		r.Error = fmt.Sprintf("version %d failed: %s; version %d served", p.Version, p.Error, r.Served)
+	case p.State == pipeline.StateQueued && p.Unqueued:
+		r.Error = fmt.Sprintf("page %d (%s): claimed by an upload that has not queued its OCR job (it is about to, or it stopped): "+
+			"if it stopped, upload the file again with the same --doc", p.Page, p.FileName)
+	}
+	return r
 }
 
 // ToReview reports whether the page is one a person should check: done with verdict review.

@@ -2,6 +2,7 @@ package client
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/colophon-archive/colophon/pipeline"
@@ -70,5 +71,33 @@ func TestProgressReport(t *testing.T) {
 	}
 	if got := len(r.ToReview()); got != 2 {
 		t.Errorf("ToReview has %d pages, want 2", got)
+	}
+}
+
+// TestPageReportNotes: a failed version with an earlier one served, and a page claimed with
+// no job queued, say so in their error; other pages report theirs as is.
+func TestPageReportNotes(t *testing.T) {
+	tests := []struct {
+		name       string
+		p          pipeline.PageStatus
+		wantServed int
+		wantError  string
+	}{
+		{"done", pipeline.PageStatus{Page: 1, FileName: "a.png", State: pipeline.StateDone, Version: 2, Served: 2}, 2, ""},
+		{"failed, never done", pipeline.PageStatus{Page: 1, FileName: "a.png", State: pipeline.StateFailed, Version: 1, Error: "page 1 (a.png): torn"}, 0, "page 1 (a.png): torn"},
+		{"reprocess failed", pipeline.PageStatus{Page: 1, FileName: "a.png", State: pipeline.StateFailed, Version: 2, Served: 1, Error: "page 1 (a.png): torn"}, 1,
+			"version 2 failed: page 1 (a.png): torn; version 1 served"},
+		{"reprocess under way", pipeline.PageStatus{Page: 1, FileName: "a.png", State: pipeline.StateOCR, Version: 2, Served: 1}, 1, ""},
+		{"queued", pipeline.PageStatus{Page: 3, FileName: "c.png", State: pipeline.StateQueued, Version: 1}, 0, ""},
+		{"claimed, no job", pipeline.PageStatus{Page: 3, FileName: "c.png", State: pipeline.StateQueued, Version: 1, Unqueued: true}, 0,
+			"page 3 (c.png): claimed by an upload that has not queued its OCR job"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := pageReport(tt.p)
+			if r.Served != tt.wantServed || !strings.HasPrefix(r.Error, tt.wantError) || (tt.wantError == "") != (r.Error == "") {
+				t.Errorf("pageReport: served %d, error %q; want served %d, error starting %q", r.Served, r.Error, tt.wantServed, tt.wantError)
+			}
+		})
 	}
 }

@@ -284,7 +284,14 @@ func (c *Client) QueueScanFile(ctx context.Context, req UploadRequest, first int
 			pipeline.MetaDate:     req.Date,
 			pipeline.MetaFileName: name,
 		}
-		if err := c.store.Put(ctx, scan.Bucket, scan.Key, data, imageinfo.ContentType(info.Format), meta); err != nil {
+		// Conditional: the key names the content, so a scan already there (another upload of
+		// the same file) is this one, and is not stored a second time.
+		ct := imageinfo.ContentType(info.Format)
+		created, err := c.store.PutIfAbsent(ctx, scan.Bucket, scan.Key, data, ct, meta)
+		if err == nil && !created {
+			err = c.mendScan(ctx, scan, data, ct, meta)
+		}
+		if err != nil {
 			return fmt.Errorf("page %d (%s): store scan: %w", first, path, err)
 		}
 		stored = true
@@ -316,13 +323,27 @@ func (c *Client) QueueScanFile(ctx context.Context, req UploadRequest, first int
 	return out, nil
 }
 
+// mendScan checks a scan found already stored under its key still holds data, and stores
+// data again (a new version) when it does not: damaged in the store, its bytes unreadable or
+// changed, it would fail every reading, and uploading the file again is how to mend it.
+func (c *Client) mendScan(ctx context.Context, scan pipeline.ObjectRef, data []byte, contentType string, meta map[string]string) error {
+	obj, err := c.store.Get(ctx, scan.Bucket, scan.Key)
+	switch {
+	case err == nil && objectstore.SHA256(obj.Data) == scan.SHA256:
+		return nil
+	case err != nil && !errors.Is(err, objectstore.ErrUnreadable) && !errors.Is(err, objectstore.ErrNotFound):
+		return fmt.Errorf("check the scan already stored: %w", err)
+	}
+	return c.store.Put(ctx, scan.Bucket, scan.Key, data, contentType, meta)
+}
+
 // refusePage records a file that is not a usable scan as a failed page, with the reason.
 func (c *Client) refusePage(ctx context.Context, req UploadRequest, page int, path, name, refusal string) (PageResult, error) {
 	pr := PageResult{Page: page, File: path}
 	pr.State, pr.Error = pipeline.StateFailed, fmt.Sprintf("page %d (%s): %s", page, name, refusal)
 	_, err := c.status.UpdatePage(ctx, req.Doc, page, func(p *pipeline.PageStatus, found bool) error {
-		if found && p.State != pipeline.StateFailed && p.ScanSHA256 != "" {
-			// Done or under way with a good scan: a bad file does not undo that.
+		if found && (p.State != pipeline.StateFailed || p.Served > 0) && p.ScanSHA256 != "" {
+			// Done, served or under way with a good scan: a bad file does not undo that.
 			pr.State, pr.Error = p.State, ""
 			return fmt.Errorf("page %d (%s): %s; the page keeps its earlier scan", page, name, refusal)
 		}
@@ -333,61 +354,50 @@ func (c *Client) refusePage(ctx context.Context, req UploadRequest, page int, pa
 	return pr, err
 }
 
-// queuePage claims job's page and queues its OCR job, storing the scan first (store) when
-// the page needs it.
+// queuePage queues job's page for OCR when it needs it: it decides from the page's entry,
+// stores the scan (store), claims the page, publishes the job, and marks the job queued.
+// The scan is stored before the claim, so a store that refuses leaves no page claimed with no
+// job; a claim whose upload stops before publishing is marked Unqueued, which status reports.
 func (c *Client) queuePage(ctx context.Context, job pipeline.OCRJob, path string, store func() error) (PageResult, error) {
-	page, name, sum := job.Page, job.FileName, job.Scan.SHA256
+	page, name := job.Page, job.FileName
 	pr := PageResult{Page: page, File: path, FilePage: job.FilePage}
 	if job.FilePage > 0 {
 		name = fmt.Sprintf("%s, page %d", job.FileName, job.FilePage)
 	}
-	// Claim the page first, so two uploads cannot give one page two different scans.
-	publish := true
-	_, err := c.status.UpdatePage(ctx, job.Doc, page, func(p *pipeline.PageStatus, found bool) error {
-		publish, pr.State, pr.Unchanged, job.Version = true, "", false, 1
-		switch {
-		case !found:
-		case p.State == pipeline.StateFailed:
-			// A retry after a failure is a new version: the failed job's Nats-Msg-Id may
-			// still be in JetStream's duplicate window, which would drop a job of the same
-			// version and scan and leave the page queued for ever.
-			job.Version = p.Version + 1
-		case p.ScanSHA256 != sum:
-			held := p.FileName
-			if held == "" {
-				held = "another file"
-			}
-			return fmt.Errorf("page %d (%s): document %s already has a different scan as page %d (%s, sha256 %s), and a page's scan is never replaced; "+
-				"nothing was stored for this page. Upload to another --doc for a different document, or run `colophon reprocess %s --page %d` to recognise the stored scan again",
-				page, name, job.Doc, page, held, p.ScanSHA256, job.Doc, page)
-		case p.State == pipeline.StateDone:
-			// The same scan, already recognised and recorded: nothing to do.
-			pr.State, pr.Unchanged, publish = p.State, true, false
-			return bus.ErrUnchanged
-		case p.State == pipeline.StateQueued:
-			// Queued: store and publish again without touching the status. If the job got
-			// through, its Nats-Msg-Id (same version, same scan) makes JetStream drop the
-			// copy; if the upload that claimed the page died before queueing it, this heals it.
-			job.Version = p.Version
-			pr.State, pr.Unchanged = p.State, true
-			return bus.ErrUnchanged
-		default:
-			// A worker has the job (ocr, metadata): nothing to store or queue.
-			pr.State, pr.Unchanged, publish = p.State, true, false
-			return bus.ErrUnchanged
-		}
-		p.FileName, p.State, p.Error, p.Version = job.FileName, pipeline.StateQueued, "", job.Version
-		p.ScanSHA256, p.ScanKey, p.ScanBytes, p.FilePage = sum, job.Scan.Key, job.Scan.Bytes, job.FilePage
-		return nil
-	})
+	p, found, err := c.status.Page(ctx, job.Doc, page)
 	if err != nil {
 		return pr, err
 	}
-	if !publish {
-		return pr, nil
-	}
-	if err := store(); err != nil {
+	cl, err := decideClaim(p, found, &job, name)
+	if err != nil {
 		return pr, err
+	}
+	if cl.publish {
+		if err := store(); err != nil {
+			pr.State, pr.Error = pipeline.StateFailed, err.Error()
+			return pr, c.storeFailed(ctx, job, err)
+		}
+		// Decided again on the entry as it is now, in a compare-and-set, so two uploads
+		// cannot give one page two different scans. (A scan stored for a claim lost here stays
+		// in the store, unused, under its content-addressed key.)
+		_, err = c.status.UpdatePage(ctx, job.Doc, page, func(q *pipeline.PageStatus, found bool) error {
+			if cl, err = decideClaim(*q, found, &job, name); err != nil {
+				return err
+			}
+			if !cl.write {
+				return bus.ErrUnchanged
+			}
+			q.FileName, q.State, q.Error, q.Version, q.Unqueued = job.FileName, pipeline.StateQueued, "", job.Version, true
+			q.ScanSHA256, q.ScanKey, q.ScanBytes, q.FilePage = job.Scan.SHA256, job.Scan.Key, job.Scan.Bytes, job.FilePage
+			return nil
+		})
+		if err != nil {
+			return pr, err
+		}
+	}
+	if !cl.publish {
+		pr.State, pr.Unchanged = cl.state, true
+		return pr, nil
 	}
 	msg, err := pipeline.Encode(job)
 	if err != nil {
@@ -397,11 +407,84 @@ func (c *Client) queuePage(ctx context.Context, job pipeline.OCRJob, path string
 	if err != nil {
 		return pr, fmt.Errorf("page %d (%s): queue OCR job: %w", page, path, err)
 	}
-	pr.Unchanged = pr.Unchanged && dup
-	if pr.State == "" {
-		pr.State = pipeline.StateQueued
+	// Also clears the mark of an upload that claimed the page and stopped before this.
+	_, err = c.status.UpdatePage(ctx, job.Doc, page, func(q *pipeline.PageStatus, _ bool) error {
+		if q.Version != job.Version || q.State != pipeline.StateQueued || !q.Unqueued {
+			return bus.ErrUnchanged // a worker has it already, or it was never marked
+		}
+		q.Unqueued = false
+		return nil
+	})
+	if err != nil {
+		return pr, fmt.Errorf("page %d (%s): job queued, but marking it queued failed: %w", page, path, err)
 	}
+	pr.State, pr.Unchanged = pipeline.StateQueued, !cl.write && dup
 	return pr, nil
+}
+
+// claim is what an upload does for a page: publish its job (storing the scan first), and
+// write its entry queued at the job's version; state is the page's, reported when it is not
+// written.
+type claim struct {
+	publish, write bool
+	state          pipeline.PageState
+}
+
+// decideClaim is queuePage's rule: what page p (found: it has an entry) needs for job's scan.
+// It sets job.Version. A page's scan is never replaced once a version of it was done.
+func decideClaim(p pipeline.PageStatus, found bool, job *pipeline.OCRJob, name string) (claim, error) {
+	page, sum := job.Page, job.Scan.SHA256
+	job.Version = 1
+	switch {
+	case !found:
+		return claim{publish: true, write: true}, nil
+	case p.ScanSHA256 != sum && (p.State != pipeline.StateFailed || p.Served > 0):
+		held := p.FileName
+		if held == "" {
+			held = "another file"
+		}
+		return claim{}, fmt.Errorf("page %d (%s): document %s already has a different scan as page %d (%s, sha256 %s), and a page's scan is never replaced; "+
+			"nothing was stored for this page. Upload to another --doc for a different document, or run `colophon reprocess %s --page %d` to recognise the stored scan again",
+			page, name, job.Doc, page, held, p.ScanSHA256, job.Doc, page)
+	case p.State == pipeline.StateFailed:
+		// A retry after a failure is a new version: the failed job's Nats-Msg-Id may
+		// still be in JetStream's duplicate window, which would drop a job of the same
+		// version and scan and leave the page queued for ever.
+		job.Version = p.Version + 1
+		return claim{publish: true, write: true}, nil
+	case p.State == pipeline.StateQueued:
+		// Queued: store and publish again without claiming it again. If the job got
+		// through, its Nats-Msg-Id (same version, same scan) makes JetStream drop the
+		// copy; if the upload that claimed the page stopped before queueing it, this heals it.
+		job.Version = p.Version
+		return claim{publish: true, state: p.State}, nil
+	default:
+		// Done with this very scan (nothing to do), or a worker has the job (ocr, metadata):
+		// nothing to store or queue.
+		return claim{state: p.State}, nil
+	}
+}
+
+// storeFailed records why a page's scan could not be stored (err), on a page that has no
+// entry or a failed one, so status names the failure; nothing was claimed or queued. It
+// returns err, with the failure to record it if that failed too.
+func (c *Client) storeFailed(ctx context.Context, job pipeline.OCRJob, err error) error {
+	err = fmt.Errorf("%w; nothing was queued: upload the file again once the store takes it", err)
+	reason := err.Error()
+	_, uerr := c.status.UpdatePage(ctx, job.Doc, job.Page, func(p *pipeline.PageStatus, found bool) error {
+		if found && p.State != pipeline.StateFailed {
+			return bus.ErrUnchanged // done or under way: its entry stands
+		}
+		if !found {
+			p.FileName = job.FileName
+		}
+		p.State, p.Error = pipeline.StateFailed, reason
+		return nil
+	})
+	if uerr != nil {
+		return fmt.Errorf("%w (and recording it in the page's status failed: %w)", err, uerr)
+	}
+	return err
 }
 
 // readScan reads a file and decides whether it is a scan we can take, and how many pages

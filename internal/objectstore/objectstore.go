@@ -24,6 +24,12 @@ import (
 // Store is a connection to one S3 endpoint.
 type Store struct {
 	client *minio.Client
+	// once is client without minio-go's own retries, for the read that confirms an object
+	// unreadable (health.go): client has just spent ten attempts on it.
+	once *minio.Client
+	// health asks MinIO's health endpoint over the client's own transport (health.go).
+	health   *http.Client
+	endpoint string // scheme://host
 }
 
 type options struct {
@@ -70,11 +76,13 @@ func New(endpoint, accessKey, secretKey string, opts ...Option) (*Store, error) 
 	if o.rootCAs != nil && !secure {
 		return nil, fmt.Errorf("S3 endpoint %s is http: a CA bundle is only for https", u.Host)
 	}
+	// minio-go's own default, made here so the health probe shares it.
+	tr, err := minio.DefaultTransport(secure)
+	if err != nil {
+		return nil, fmt.Errorf("S3 transport for %s: %w", u.Host, err)
+	}
+	mo.Transport = tr
 	if secure {
-		tr, err := minio.DefaultTransport(true)
-		if err != nil {
-			return nil, fmt.Errorf("S3 transport for %s: %w", u.Host, err)
-		}
 		if tr.TLSClientConfig == nil {
 			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 		}
@@ -87,7 +95,13 @@ func New(endpoint, accessKey, secretKey string, opts ...Option) (*Store, error) 
 	if err != nil {
 		return nil, fmt.Errorf("S3 client for %s: %w", u.Host, err)
 	}
-	return &Store{client: c}, nil
+	mo1 := *mo
+	mo1.MaxRetries = 1
+	once, err := minio.New(u.Host, &mo1)
+	if err != nil {
+		return nil, fmt.Errorf("S3 client for %s: %w", u.Host, err)
+	}
+	return &Store{client: c, once: once, health: &http.Client{Transport: mo.Transport, Timeout: healthTimeout}, endpoint: u.Scheme + "://" + u.Host}, nil
 }
 
 // unknownAuthorityTransport makes a certificate from an unknown authority fail the call at
@@ -231,9 +245,18 @@ var ErrNotFound = errors.New("object not found")
 // MaxGetBytes bounds a whole-object read; pipeline objects are scans and texts, not archives.
 const MaxGetBytes = 1 << 30
 
-// Get reads a whole object.
+// Get reads a whole object. An object the store holds but cannot read back, while it serves
+// reads otherwise, is ErrUnreadable (health.go); any other failure may pass.
 func (s *Store) Get(ctx context.Context, bucket, key string) (Object, error) {
-	obj, err := s.client.GetObject(ctx, bucket, key, minio.GetObjectOptions{})
+	obj, err := get(ctx, s.client, bucket, key)
+	if err == nil || !objectFault(err) {
+		return obj, err
+	}
+	return s.unreadable(ctx, bucket, key, err)
+}
+
+func get(ctx context.Context, client *minio.Client, bucket, key string) (Object, error) {
+	obj, err := client.GetObject(ctx, bucket, key, minio.GetObjectOptions{})
 	if err != nil {
 		return Object{}, fmt.Errorf("get %s/%s: %w", bucket, key, err)
 	}

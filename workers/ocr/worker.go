@@ -359,8 +359,12 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 	err := bus.Retry(ctx, w.cfg.retry, log, "fetch scan", func(ctx context.Context) error {
 		var err error
 		obj, err = w.store.Get(ctx, job.Scan.Bucket, job.Scan.Key)
-		if errors.Is(err, objectstore.ErrNotFound) {
+		switch {
+		case errors.Is(err, objectstore.ErrNotFound):
 			return bus.Because(pipeline.ReasonMissingObject, bus.Permanent(fmt.Errorf("scan %s is missing from the store", job.Scan.Key)))
+		case errors.Is(err, objectstore.ErrUnreadable):
+			// Damaged on the store's drives: no retry mends it, so the page fails now.
+			return bus.Because(pipeline.ReasonUnreadable, bus.Permanent(fmt.Errorf("scan %s unreadable in the store (damaged on its drives; heal or restore it, then reprocess the page): %w", job.Scan.Key, err)))
 		}
 		return err
 	})
