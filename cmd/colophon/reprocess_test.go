@@ -612,7 +612,7 @@ func TestReprocessDamagedScan(t *testing.T) {
 	e.startWorkers()
 	waitFor(t, 2*time.Minute, "later page 1 failed", func() bool { return pageStates(e, "later")[0].State == pipeline.StateFailed })
 	p := e.rpStatus("later").PageStates[0]
-	want := fmt.Sprintf("version 2 failed: page 1 (page-01.png): scan %s unreadable in the store", key)
+	want := fmt.Sprintf("version 2 failed: page 1 (page-01.png): scan %s: object unreadable in the store", key)
 	if p.Version != 2 || p.Served != 1 || !strings.HasPrefix(p.Error, want) || !strings.HasSuffix(p.Error, "; version 1 served") {
 		t.Errorf("status of later page 1: %+v; want failed version 2, served 1, error %q … %q", p, want, "; version 1 served")
 	}

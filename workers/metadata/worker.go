@@ -241,8 +241,11 @@ func (w *Worker) checkOutput(ctx context.Context, name string, ref pipeline.Obje
 	err := bus.Retry(ctx, w.cfg.retry, log, "fetch "+name, func(ctx context.Context) error {
 		var err error
 		obj, err = w.store.Get(ctx, ref.Bucket, ref.Key)
-		if errors.Is(err, objectstore.ErrNotFound) {
+		switch {
+		case errors.Is(err, objectstore.ErrNotFound):
 			return bus.Because(pipeline.ReasonMissingObject, bus.Permanent(fmt.Errorf("%s %s is missing from the store", name, ref.Key)))
+		case errors.Is(err, objectstore.ErrUnreadable):
+			return bus.Because(pipeline.ReasonUnreadable, bus.Permanent(fmt.Errorf("%s %s: %w", name, ref.Key, err)))
 		}
 		return err
 	})

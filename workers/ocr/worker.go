@@ -364,7 +364,7 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 			return bus.Because(pipeline.ReasonMissingObject, bus.Permanent(fmt.Errorf("scan %s is missing from the store", job.Scan.Key)))
 		case errors.Is(err, objectstore.ErrUnreadable):
 			// Damaged on the store's drives: no retry mends it, so the page fails now.
-			return bus.Because(pipeline.ReasonUnreadable, bus.Permanent(fmt.Errorf("scan %s unreadable in the store (damaged on its drives; heal or restore it, then reprocess the page): %w", job.Scan.Key, err)))
+			return bus.Because(pipeline.ReasonUnreadable, bus.Permanent(fmt.Errorf("scan %s: %w (damaged on its drives; heal or restore it, then reprocess the page)", job.Scan.Key, err)))
 		}
 		return err
 	})
