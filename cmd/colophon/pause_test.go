@@ -135,3 +135,58 @@ func TestPausedMetadataWorkerLeavesDonePage(t *testing.T) {
 		t.Error("a worker exited")
 	}
 }
+
+// TestPausedOCRWorkerKeepsNothing: OCR worker A is paused (SIGSTOP) as it stores a page's
+// text, past the ack wait; worker B reads the page again and hands it on, and the page is
+// done; then A's write reaches the store and A wakes. The page keeps one set of outputs and
+// one record, and A logs its late reading skipped, not a second page read.
+func TestPausedOCRWorkerKeepsNothing(t *testing.T) {
+	e := newEnv(t)
+	proxy := newHoldingProxy(t, e.stack.S3Endpoint, func(r *http.Request) bool {
+		return r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/"+pipeline.BucketTexts+"/")
+	})
+	t.Setenv(envS3Endpoint, proxy.URL)
+	a := startProc(t, "ocr-a", "worker", "ocr", "--concurrency", "1")
+	t.Setenv(envS3Endpoint, e.stack.S3Endpoint)
+	meta := startProc(t, "metadata", "worker", "metadata")
+	e.mustRun(append([]string{"upload", "--source", "pause box", "--doc", "ocrpause"}, samplePages(t, 1)...)...)
+
+	select {
+	case <-proxy.held:
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("worker A never stored an output:\n%s", a.output())
+	}
+	a.signal(syscall.SIGSTOP)
+	t.Cleanup(func() { a.signal(syscall.SIGCONT) })
+	b := startProc(t, "ocr-b", "worker", "ocr", "--concurrency", "1")
+	waitFor(t, 2*pipeline.AckWait+90*time.Second, "the page done after B's reading", func() bool { return allDone(e, "ocrpause", 1) })
+	if !strings.Contains(b.output(), "doc=ocrpause page=1 stage=ocr outcome=ok") {
+		t.Fatalf("the page was not read by worker B:\n%s", b.output())
+	}
+
+	close(proxy.release)
+	select {
+	case <-proxy.forwarded:
+	case <-time.After(time.Minute):
+		t.Fatal("the held output write was never answered")
+	}
+	a.signal(syscall.SIGCONT)
+	settled := regexp.MustCompile(`doc=ocrpause page=1 stage=ocr outcome=(ok|skipped|failed)`)
+	for deadline := time.Now().Add(2 * time.Minute); !settled.MatchString(a.output()) && time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(a.output(), "doc=ocrpause page=1 stage=ocr outcome=skipped") {
+		t.Errorf("worker A did not drop its late reading:\n%s", a.output())
+	}
+	time.Sleep(2 * time.Second) // a metadata job A might have queued would be taken by now
+	assertOneOfEach(t, e, "ocrpause", 1)
+	if r := e.colophon("verify", "--public-key", testPublicKey, "ocrpause"); r.code != 0 {
+		t.Errorf("verify ocrpause: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := strings.Count(meta.output(), "doc=ocrpause page=1 stage=metadata outcome=ok"); n != 1 {
+		t.Errorf("the page was recorded %d times, want once", n)
+	}
+	if !a.running() || !b.running() {
+		t.Error("a worker exited")
+	}
+}

@@ -440,12 +440,20 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 	if err != nil {
 		return info, err
 	}
+	// A duplicate on the first try is another reading of this job that handed the page on
+	// first (a later try's duplicate may be this one's own publish whose answer was lost).
+	tries, handedOn := 0, false
 	err = bus.Retry(ctx, w.cfg.retry.ForNATS(), log, "queue metadata job", func(ctx context.Context) error {
-		_, err := w.bus.Publish(ctx, pipeline.SubjectMetadata, data, mj.MsgID())
+		tries++
+		dup, err := w.bus.Publish(ctx, pipeline.SubjectMetadata, data, mj.MsgID())
+		handedOn = dup && tries == 1
 		return err
 	})
 	if err != nil {
 		return info, err
+	}
+	if handedOn {
+		return info, superseded{"another reading of this job handed the page on first"}
 	}
 	err = bus.Retry(ctx, w.cfg.retry.ForNATS(), log, "update status", func(ctx context.Context) error {
 		_, err := w.status.UpdatePage(ctx, job.Doc, job.Page, func(p *pipeline.PageStatus, _ bool) error {
@@ -461,7 +469,8 @@ func (w *Worker) process(ctx context.Context, job pipeline.OCRJob, s *slot, log 
 }
 
 // superseded is process's answer when the page moved on while it was being read: another
-// worker finished it, or a newer version was queued. The reading is dropped, unstored.
+// worker finished it or handed it on, or a newer version was queued. Nothing of this
+// reading is kept, and it is not counted as a page read.
 type superseded struct{ why string }
 
 func (s superseded) Error() string { return s.why }
