@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -138,18 +139,24 @@ func TestSecureDeployment(t *testing.T) {
 		all.add("colophon "+strings.Join(args, " "), r.stdout+r.stderr)
 		return r
 	}
-	refused := func(t *testing.T, want ...string) {
+	refusedBy := func(t *testing.T, args []string, want ...string) {
 		t.Helper()
-		r := do("status", "no-such-doc")
+		r := do(args...)
 		if r.code == 0 {
-			t.Fatalf("status succeeded; want it refused")
+			t.Fatalf("%v succeeded; want it refused", args)
 		}
 		for _, w := range want {
 			if !strings.Contains(strings.ToLower(r.stderr), strings.ToLower(w)) {
-				t.Errorf("status: stderr lacks %q:\n%s", w, r.stderr)
+				t.Errorf("%v: stderr lacks %q:\n%s", args, w, r.stderr)
 			}
 		}
 	}
+	// status needs NATS alone; verify --all reads the store too.
+	refused := func(t *testing.T, want ...string) {
+		t.Helper()
+		refusedBy(t, []string{"status", "no-such-doc"}, want...)
+	}
+	refusedS3 := func(t *testing.T, want ...string) { t.Helper(); refusedBy(t, []string{"verify", "--all"}, want...) }
 	healthLine := func(t *testing.T, component string) string {
 		t.Helper()
 		r := do("health")
@@ -195,7 +202,7 @@ func TestSecureDeployment(t *testing.T) {
 	t.Run("no S3 CA", func(t *testing.T) {
 		t.Setenv(envS3CA, "")
 		start := time.Now()
-		refused(t, "certificate signed by unknown authority")
+		refusedS3(t, "certificate signed by unknown authority")
 		if l := healthLine(t, "s3"); !strings.Contains(l, "certificate signed by unknown authority") {
 			t.Errorf("health: %s", l)
 		}
@@ -205,7 +212,7 @@ func TestSecureDeployment(t *testing.T) {
 	})
 	t.Run("wrong S3 secret key", func(t *testing.T) {
 		t.Setenv(envSecretKey, wrongSecret)
-		refused(t, "signature")
+		refusedS3(t, "signature")
 	})
 	t.Run("unreachable NATS with credentials in the URL", func(t *testing.T) {
 		t.Setenv(envNATSUser, "")
@@ -299,7 +306,7 @@ func natsOnlyStack(t *testing.T, s3 string, mutate func(*devstack.Config)) *devs
 // TestNATSSignInMethods: every command signs in to NATS the way the environment says: a
 // token (in COLOPHON_NATS_TOKEN or the URL), a password in the URL, an NKey seed file, a
 // JWT .creds file (operator mode), a client certificate. Each server refuses a command
-// without it, and accepts it with it; `status` (through openClient) and `health` (its own
+// without it, and accepts it with it; `status` (through openReader) and `health` (its own
 // connection) both shown.
 func TestNATSSignInMethods(t *testing.T) {
 	clearSecurityEnv(t)
@@ -309,6 +316,15 @@ func TestNATSSignInMethods(t *testing.T) {
 	t.Setenv(envSecretKey, devstacktest.SecretKey)
 	e := &env{t: t}
 	all := &transcript{}
+	// The buckets, as the workers or the setup job make them: status and health only read.
+	store, err := objectstore.New(base.S3Endpoint, devstacktest.AccessKey, devstacktest.SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := &globals{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
+	if err := ensureBuckets(context.Background(), quiet, store); err != nil {
+		t.Fatal(err)
+	}
 
 	nkeyPub, nkeySeed := devstacktest.NKeyUser(t)
 	seed, err := os.ReadFile(nkeySeed)

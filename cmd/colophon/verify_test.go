@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -390,6 +391,8 @@ func TestRecordLogLost(t *testing.T) {
 		}
 	}
 	other, _ := provenance.GenerateKey()
+	// The pages were recorded in whichever order their readings finished.
+	first, second := before[0], before[1]
 	refusals := []struct {
 		name   string
 		tamper func() (undo func())
@@ -409,7 +412,7 @@ func TestRecordLogLost(t *testing.T) {
 			return func() { put(rec2, orig) }
 		}, "page 2 version 1 (" + rec2 + "): signed by key " + provenance.KeyID(other.Public().(ed25519.PublicKey)) + ", which is not a trusted key"},
 		{"record rewritten, breaking the link to it", func() func() {
-			orig := get(rec1)
+			orig := get(first.Key)
 			var r pipeline.Provenance
 			if err := json.Unmarshal(orig, &r); err != nil {
 				t.Fatal(err)
@@ -419,9 +422,9 @@ func TestRecordLogLost(t *testing.T) {
 				t.Fatal(err)
 			}
 			forged, _ := pipeline.Encode(r)
-			put(rec1, forged)
-			return func() { put(rec1, orig) }
-		}, "page 2 version 1 (" + rec2 + "): the record before it, " + rec1 + ", hashes to"},
+			put(first.Key, forged)
+			return func() { put(first.Key, orig) }
+		}, fmt.Sprintf("page %d version 1 (%s): the record before it, %s, hashes to", second.Page, second.Key, first.Key)},
 		{"the log holds another first entry", func() func() {
 			forged := before[0]
 			forged.SHA256 = strings.Repeat("0", 64)

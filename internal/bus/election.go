@@ -16,12 +16,16 @@ import (
 // mending; the workers' own retries (Retry) sit on top and are not replaced.
 var electionGrace = 20 * time.Second
 
+// errReplicaBehind is a read answered by a replica that has not caught up with its leader
+// yet: like an election, a moment of the cluster's that passes.
+var errReplicaBehind = errors.New("replica behind its leader")
+
 // duringElection reports whether err is what a JetStream request gets while the cluster
 // elects a leader: no responder, or no answer in time while ctx itself still runs.
 func duringElection(ctx context.Context, err error) bool {
 	switch {
 	case errors.Is(err, nats.ErrNoResponders), errors.Is(err, jetstream.ErrNoStreamResponse),
-		errors.Is(err, nats.ErrTimeout):
+		errors.Is(err, nats.ErrTimeout), errors.Is(err, errReplicaBehind):
 		return true
 	case errors.Is(err, context.DeadlineExceeded):
 		return ctx.Err() == nil

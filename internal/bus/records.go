@@ -127,6 +127,7 @@ func (b *Bus) recordEntriesOnce(ctx context.Context, doc string) ([]pipeline.Rec
 		return nil, fmt.Errorf("read record log of %s: %w", doc, err)
 	}
 	var out []pipeline.RecordEntry
+	var last uint64 // stream sequence of the last entry read
 	for left := info.NumPending; left > 0; {
 		batch, err := c.Fetch(int(min(left, 256)), jetstream.FetchContext(ctx))
 		if err != nil {
@@ -145,6 +146,9 @@ func (b *Bus) recordEntriesOnce(ctx context.Context, doc string) ([]pipeline.Rec
 				return nil, fmt.Errorf("record log entry %d on %s is unreadable: %w", seq, msg.Subject(), err)
 			}
 			out = append(out, e)
+			if m, err := msg.Metadata(); err == nil {
+				last = m.Sequence.Stream
+			}
 		}
 		if err := batch.Error(); err != nil {
 			return nil, fmt.Errorf("read record log of %s: %w", doc, err)
@@ -153,6 +157,15 @@ func (b *Bus) recordEntriesOnce(ctx context.Context, doc string) ([]pipeline.Rec
 			return nil, fmt.Errorf("read record log of %s: %d entries announced, none delivered", doc, left)
 		}
 		left -= uint64(got)
+	}
+	// The ordered consumer may sit on a replica that has not applied the latest append yet;
+	// the head is read from the stream's leader. A read that missed it is read again.
+	head, err := b.lastRecordOnce(ctx, pipeline.RecordsFilter(doc))
+	if err != nil {
+		return nil, err
+	}
+	if head.LogSeq > last {
+		return nil, fmt.Errorf("read record log of %s: entry %d not on the replica read yet: %w", doc, head.LogSeq, errReplicaBehind)
 	}
 	return out, nil
 }
