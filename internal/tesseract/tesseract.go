@@ -4,15 +4,22 @@
 // loading a model costs more than reading a page, so each worker goroutine owns one Engine
 // and reuses it for every page.
 //
-// Memory: an OCR worker reads pages for as long as it runs, so nothing may grow per page.
-// gosseract v2.4.1 (its newest release) leaks in every result call: GetBoundingBoxesVerbose
-// keeps each word string Tesseract allocates and never deletes its ResultIterator, and Text
-// and HOCRText never free their strings; about 35 bytes per word read, 9 KiB a page, for
-// good. So gosseract creates, initialises (loads the model into) and frees the Tesseract
-// instance, and the engine reads pages through Tesseract's own C API on that same instance
-// (capi.h), freeing every string and iterator Tesseract hands out before Recognize returns.
-// All of an engine's calls run on one OS thread (see Engine). memory_test.go guards both;
-// ./internal/tesseract/internal/memcurve measures the curve over hundreds of pages.
+// Why gosseract, and why not through its API: an OCR worker reads pages for as long as it
+// runs, so nothing may grow per page, and gosseract v2.4.1 (its newest release) leaks in
+// every result call (GetBoundingBoxesVerbose keeps each word string Tesseract allocates and
+// never deletes its ResultIterator; Text and HOCRText never free their strings). gosseract
+// stays the required package: it creates, initialises (loads the model into) and frees the
+// Tesseract instance, which keeps model loading and its quirks in one maintained place. The
+// engine reads pages through Tesseract's own C API (capi.h) on that same instance, freeing
+// every string and iterator Tesseract hands out before Recognize returns, and all of an
+// engine's calls run on one locked OS thread (see Engine).
+//
+// Reaching the instance means reading gosseract's unexported field; gosseract.go is that
+// boundary and nothing else touches gosseract's insides. A gosseract whose Client no longer
+// holds the instance where v2.4.1 did makes Load (and CheckGosseract) return an error naming
+// the version, not crash, and TestGosseractBoundary fails on any gosseract other than the one
+// the boundary was checked against. memory_test.go guards the leaks; what they cost, and the
+// memory curve over hundreds of pages, are in docs/benchmarks.md (Memory).
 package tesseract
 
 /*
@@ -61,7 +68,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -84,14 +90,13 @@ const Name = "tesseract"
 // Every Tesseract call of an engine runs on one OS thread of its own. glibc's malloc gives
 // each thread an arena and keeps memory freed there for reuse by that arena only; Go runs a
 // goroutine's cgo calls on whichever thread it happens to be on, so an engine called from
-// ordinary goroutines spreads each page's working set (tens of MiB) over more and more
-// arenas, and the process keeps a page's worth of freed memory in each: measured on one
-// engine, resident memory climbed from 51 to 82 MiB over 200 identical pages with no byte
-// leaked, and stayed at 51 MiB with the calls kept on one thread.
+// ordinary goroutines spreads each page's working set over more and more arenas, and the
+// process keeps a page's worth of freed memory in each, with no byte leaked.
 type Engine struct {
 	calls  chan func() // run in order on the engine's thread
 	client *gosseract.Client
 	api    *C.TessBaseAPI // the client's Tesseract instance; used on the engine's thread only
+	apiErr error          // why api is nil, when gosseract would not give it
 	langs  []string
 	ready  bool // the model is loaded for langs
 	closed bool
@@ -133,20 +138,9 @@ func New(langs ...string) *Engine {
 		e.client = gosseract.NewClient()
 		e.client.Trim = false
 		_ = e.client.SetLanguage(langs...) // fails only for an empty list
-		e.api = (*C.TessBaseAPI)(instance(e.client))
+		e.api, e.apiErr = handle(e.client)
 	})
 	return e
-}
-
-// instance is the TessBaseAPI* a gosseract client wraps: its unexported field api, a
-// tesseract::TessBaseAPI* typed void* on gosseract's side and TessBaseAPI* in capi.h. go.mod
-// pins gosseract, and TestInstance fails if the field goes or changes kind.
-func instance(c *gosseract.Client) unsafe.Pointer {
-	f := reflect.ValueOf(c).Elem().FieldByName("api")
-	if !f.IsValid() || f.Kind() != reflect.UnsafePointer {
-		return nil
-	}
-	return *(*unsafe.Pointer)(unsafe.Pointer(f.UnsafeAddr()))
 }
 
 // serve runs calls on the current OS thread until the channel closes.
@@ -198,7 +192,7 @@ func (e *Engine) Load() error {
 	var err error
 	e.do(func() {
 		if e.api == nil {
-			err = errors.New("gosseract client holds no Tesseract instance (has gosseract changed?)")
+			err = e.apiErr
 			return
 		}
 		initMu.Lock()
@@ -601,14 +595,14 @@ func (e *Engine) loadOSD() error {
 	}
 	c := gosseract.NewClient()
 	_ = c.SetLanguage("osd")
-	api := (*C.TessBaseAPI)(instance(c))
-	if api == nil {
+	api, err := handle(c)
+	if err != nil {
 		c.Close()
-		return errors.New("gosseract client holds no Tesseract instance (has gosseract changed?)")
+		return fmt.Errorf("load orientation model osd: %w", err)
 	}
 	initMu.Lock()
 	defer initMu.Unlock()
-	err := c.SetImageFromBytes(blankPage())
+	err = c.SetImageFromBytes(blankPage())
 	if err == nil {
 		_, err = c.GetBoundingBoxesVerbose()
 	}

@@ -137,9 +137,8 @@ func TestUnknownLanguage(t *testing.T) {
 	}
 }
 
-// TestInstance guards the one thing the engine takes from gosseract's insides: the
-// Tesseract instance a client wraps. If gosseract renames or retypes the field, this fails
-// before any page does.
+// TestInstance checks the instance the boundary (gosseract.go) hands over is the one
+// gosseract initialised; TestGosseractBoundary says why when there is none.
 func TestInstance(t *testing.T) {
 	e := New("eng")
 	defer e.Close()
