@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -23,20 +21,6 @@ const (
 	secretToken    = "s3cr3t-DO-NOT-LOG-token"
 	secretWrong    = "s3cr3t-DO-NOT-LOG-wrong"
 )
-
-// natsOnly starts a real embedded NATS (through devstack, so its security options are the
-// ones under test) configured by mutate, and no MinIO: a stand-in HTTP server answers where
-// the S3 endpoint points, so the stack reuses it instead of starting one.
-func natsOnly(t *testing.T, mutate func(*devstack.Config)) (*devstack.Stack, devstack.Config) {
-	t.Helper()
-	fake := httptest.NewServer(http.NotFoundHandler())
-	t.Cleanup(fake.Close)
-	cfg := devstacktest.Config(t)
-	cfg.S3Endpoint = fake.URL
-	cfg.MinIOBin = "/nonexistent/minio" // proves no MinIO is started
-	mutate(&cfg)
-	return devstacktest.StartConfig(t, cfg), cfg
-}
 
 // withUserinfo puts user info (user:password or a token) into a NATS URL.
 func withUserinfo(u, info string) string { return strings.Replace(u, "://", "://"+info+"@", 1) }
@@ -116,7 +100,7 @@ func TestConnectSignsIn(t *testing.T) {
 	const authFailed = "authorization violation"
 
 	t.Run("user and password", func(t *testing.T) {
-		st, _ := natsOnly(t, func(c *devstack.Config) { c.NATSUser, c.NATSPassword = "colophon", secretPassword })
+		st, _ := devstacktest.StartNATS(t, func(c *devstack.Config) { c.NATSUser, c.NATSPassword = "colophon", secretPassword })
 		refused(t, st.NATSURL, authFailed)
 		refused(t, st.NATSURL, authFailed, nats.UserInfo("colophon", secretWrong))
 		refused(t, withUserinfo(st.NATSURL, "colophon:"+secretWrong), authFailed)
@@ -125,7 +109,7 @@ func TestConnectSignsIn(t *testing.T) {
 	})
 
 	t.Run("token", func(t *testing.T) {
-		st, _ := natsOnly(t, func(c *devstack.Config) { c.NATSToken = secretToken })
+		st, _ := devstacktest.StartNATS(t, func(c *devstack.Config) { c.NATSToken = secretToken })
 		refused(t, st.NATSURL, authFailed)
 		refused(t, st.NATSURL, authFailed, nats.Token(secretWrong))
 		refused(t, withUserinfo(st.NATSURL, secretWrong), authFailed)
@@ -136,7 +120,7 @@ func TestConnectSignsIn(t *testing.T) {
 	t.Run("nkey", func(t *testing.T) {
 		pub, seedFile := devstacktest.NKeyUser(t)
 		_, otherSeed := devstacktest.NKeyUser(t)
-		st, _ := natsOnly(t, func(c *devstack.Config) { c.NATSNKeys = []string{pub} })
+		st, _ := devstacktest.StartNATS(t, func(c *devstack.Config) { c.NATSNKeys = []string{pub} })
 		refused(t, st.NATSURL, authFailed)
 		other, err := nats.NkeyOptionFromSeed(otherSeed)
 		if err != nil {
@@ -152,7 +136,7 @@ func TestConnectSignsIn(t *testing.T) {
 
 	t.Run("creds file", func(t *testing.T) {
 		op := devstacktest.NewOperator(t)
-		st, _ := natsOnly(t, func(c *devstack.Config) { c.NATSServerOptions = op.Configure })
+		st, _ := devstacktest.StartNATS(t, func(c *devstack.Config) { c.NATSServerOptions = op.Configure })
 		refused(t, st.NATSURL, authFailed)
 		stranger := devstacktest.NewOperator(t).UserCreds(t) // signed by an operator the server does not trust
 		refused(t, st.NATSURL, authFailed, nats.UserCredentials(stranger))
@@ -161,7 +145,7 @@ func TestConnectSignsIn(t *testing.T) {
 
 	t.Run("TLS with a private CA", func(t *testing.T) {
 		pki := devstacktest.NewPKI(t)
-		st, _ := natsOnly(t, func(c *devstack.Config) {
+		st, _ := devstacktest.StartNATS(t, func(c *devstack.Config) {
 			c.NATSTLS = pki.ServerTLS()
 			c.NATSUser, c.NATSPassword = "colophon", secretPassword
 		})
@@ -180,7 +164,7 @@ func TestConnectSignsIn(t *testing.T) {
 
 	t.Run("client certificate", func(t *testing.T) {
 		pki := devstacktest.NewPKI(t)
-		st, _ := natsOnly(t, func(c *devstack.Config) { c.NATSTLS = pki.MutualTLS() })
+		st, _ := devstacktest.StartNATS(t, func(c *devstack.Config) { c.NATSTLS = pki.MutualTLS() })
 		// Under TLS 1.3 the server refuses a missing client certificate after the client's
 		// side of the handshake is done, so the client sees either the server's "certificate
 		// required" alert or the connection closed under it: both are TLS errors.
@@ -193,7 +177,7 @@ func TestConnectSignsIn(t *testing.T) {
 // log line naming the server does not carry a token given in the URL (nats.go's own
 // ConnectedUrlRedacted hides passwords only).
 func TestReconnectLogHidesToken(t *testing.T) {
-	st, cfg := natsOnly(t, func(c *devstack.Config) { c.NATSToken = secretToken })
+	st, cfg := devstacktest.StartNATS(t, func(c *devstack.Config) { c.NATSToken = secretToken })
 	logs := &logBuffer{}
 	b, err := Connect(testCtx(t), withUserinfo(st.NATSURL, secretToken), WithName(t.Name()), WithLogger(logs.logger()))
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 )
 
 func TestEnsureTopologyIsIdempotent(t *testing.T) {
-	stack := devstacktest.Start(t)
+	stack, _ := devstacktest.StartNATS(t, nil)
 	b := connect(t, stack.NATSURL)
 	ctx := testCtx(t)
 
@@ -41,7 +41,7 @@ func TestEnsureTopologyIsIdempotent(t *testing.T) {
 
 // Every process calls EnsureTopology at start, so several may do so at once.
 func TestEnsureTopologyConcurrently(t *testing.T) {
-	stack := devstacktest.Start(t)
+	stack, _ := devstacktest.StartNATS(t, nil)
 	ctx := testCtx(t)
 	buses := make([]*Bus, 4)
 	for i := range buses {

@@ -16,11 +16,11 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// startBus starts a fresh stack (real embedded NATS with JetStream) and connects to it.
-// With ensure, the pipeline topology is created first.
+// startBus starts a fresh real embedded NATS with JetStream (no MinIO: the bus never touches
+// S3) and connects to it. With ensure, the pipeline topology is created first.
 func startBus(t *testing.T, ensure bool) *Bus {
 	t.Helper()
-	stack := devstacktest.Start(t)
+	stack, _ := devstacktest.StartNATS(t, nil)
 	b := connect(t, stack.NATSURL)
 	if ensure {
 		if err := b.EnsureTopology(testCtx(t)); err != nil {

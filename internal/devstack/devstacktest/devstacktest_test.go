@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/colophon-archive/colophon/internal/devstack"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // fatalTB records Fatalf and Skip instead of ending the real test.
@@ -57,5 +59,28 @@ func TestFreePortIsUnique(t *testing.T) {
 			t.Fatalf("FreePort returned %d twice", p)
 		}
 		seen[p] = true
+	}
+}
+
+// TestStartNATS: a NATS-only stack serves JetStream and starts no MinIO.
+func TestStartNATS(t *testing.T) {
+	st, cfg := StartNATS(t, nil)
+	if st.StartedMinIO || st.MinIOPID() != 0 {
+		t.Fatalf("StartNATS started MinIO (pid %d)", st.MinIOPID())
+	}
+	nc, err := nats.Connect(st.NATSURL)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", st.NATSURL, err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.AccountInfo(t.Context()); err != nil {
+		t.Fatalf("JetStream on the NATS-only stack: %v", err)
+	}
+	if cfg.MinIOBin != "/nonexistent/minio" {
+		t.Fatalf("config MinIOBin = %q: a restart could start MinIO", cfg.MinIOBin)
 	}
 }
