@@ -346,9 +346,10 @@ var ErrFidelityFailed = errors.New("fidelity: readings failed")
 // RunFidelity has plain tesseract and the pipeline read every page and measures each
 // reading's CER (textmetrics.CER) and wall time. Plain tesseract is what a user would run:
 // `tesseract FILE stdout -l LANG` (the page's languages), OMP_THREAD_LIMIT=1, one process a
-// page, on the file as given. No --dpi: for the old-books TIFFs, which declare 1 dpi, Tesseract estimates the
-// resolution from the glyphs ("Estimating resolution as 313"), and --dpi 300 changed the
-// edit count of 2 of those 12 pages only, one by 3 fewer, one by 2 more, when measured.
+// page, on the file as given. No --dpi: that is not what a user would run, and for the
+// old-books TIFFs, which declare 1 dpi, Tesseract estimates the resolution from the glyphs
+// ("Estimating resolution as 313") and reads them as well as at --dpi 300
+// (docs/benchmarks.md, Figures behind the code's choices).
 //
 // Jobs workers take pages in turn and read each with both contenders, one after the other
 // (which goes first alternates from page to page), so both see the same load on a shared

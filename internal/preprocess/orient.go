@@ -15,8 +15,8 @@ import (
 // Orientation is a guess at how a page of text lies, from the shapes of its
 // letters: Latin text has many more ascenders than descenders, so a page whose
 // letters hang the wrong way is upside down, and one whose letters stand
-// sideways lies on its side. It costs tens of milliseconds, a few percent of a
-// reading, so every page can be looked at before it is read.
+// sideways lies on its side. It is cheap beside a reading (docs/benchmarks.md
+// has its cost), so every page can be looked at before it is read.
 type Orientation struct {
 	// Rotate is the clockwise turn, in degrees (0, 90, 180 or 270), that would
 	// bring the page upright; 0 when it looks upright or Known is false.
@@ -34,15 +34,15 @@ type Orientation struct {
 // black on white). It is a guess: a page of a script other than Latin, or
 // with little text, comes back not Known, and a caller that would act on
 // Rotate should confirm it with something surer, such as Tesseract's
-// orientation detector, which costs a tenth of a reading.
+// orientation detector, which costs much more (docs/benchmarks.md).
 func GuessOrientation(img *image.Gray, dpi int) (Orientation, error) {
 	if err := checkInput(img, dpi); err != nil {
 		return Orientation{}, fmt.Errorf("guess orientation: %w", err)
 	}
 	b := img.Bounds()
 	// The letters are looked at near 150 dpi first, a quarter of the pixels of a 300 dpi
-	// page (about 20 ms on A5), and at near 300 dpi, which is surer of small print, only
-	// when that is not clear.
+	// page, and at near 300 dpi, which is surer of small print, only when that is not
+	// clear.
 	tries := []int{0}
 	switch {
 	case dpi >= 500:

@@ -7,8 +7,8 @@
 // Parameters are set in physical units and scaled by the page's resolution,
 // so a page at 150 or 600 dpi gets the same treatment as one at 300. The
 // analysis runs on a copy sampled down to about 75 dpi; only thresholding,
-// despeckling and rotation touch every pixel, which keeps an A4 page at
-// 300 dpi to some 60 ms, a twentieth of its recognition.
+// despeckling and rotation touch every pixel, which keeps cleanup small beside
+// recognition (docs/benchmarks.md has its cost).
 // Clean does not turn pages; GuessOrientation says how a cleaned page lies
 // (upside down or on its side), and RotateOrth turns it.
 package preprocess

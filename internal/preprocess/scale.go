@@ -6,7 +6,7 @@ import (
 )
 
 // Text size: the resolution a page's header declares is often wrong (72 or 96 dpi on
-// JPEGs scanned at 110-300 dpi, 1 dpi in some TIFFs), and every size the cleanup and
+// JPEGs scanned finer, 1 dpi in some TIFFs), and every size the cleanup and
 // Tesseract's layout analysis use follows from it. The text itself says how large it is:
 // the median height of letter-sized ink components is about a typewriter's or a book
 // face's x-height, near refXHeight inches, whatever the scanner wrote.
@@ -14,8 +14,8 @@ import (
 // refXHeight is the median letter component height, in inches, of type at 10-12 pt
 // (typewriter pica and elite, book faces): 25 px at 300 dpi. The cleanup's sizes are in
 // inches for such type. Tesseract's own estimate ("Estimating resolution as N") reckons
-// from a smaller height and comes out about 1.35 times higher; read at either, the pages of
-// the corpus read alike (docs/benchmarks.md, "Scale").
+// from a smaller height and comes out higher; read at either, the pages of the corpus read
+// alike (docs/benchmarks.md, "Scale").
 const refXHeight = 0.083
 
 // measureSide is about how many pixels across the page text size is measured at.
@@ -429,8 +429,8 @@ func InvertIfDark(img *image.Gray) (*image.Gray, *Step) {
 }
 
 // Threshold returns img in black and white (0 and 255) at the page's one global (Otsu)
-// threshold: enough for the letters' shapes to say how a page lies, at a tenth of Clean's
-// cost. A page without contrast comes back white; a mostly dark page should be inverted
+// threshold: enough for the letters' shapes to say how a page lies, at a small part of
+// Clean's cost. A page without contrast comes back white; a mostly dark page should be inverted
 // (InvertIfDark) first.
 func Threshold(img *image.Gray) *image.Gray {
 	b := img.Bounds()

@@ -17,8 +17,7 @@ import (
 // page is a page being cleaned. The analysis (border, background, thresholds)
 // runs on small, a copy sampled down to about 75 dpi, 16 times fewer pixels at
 // 300 dpi; only the final thresholding, despeckling and rotation touch the
-// full-resolution page. That keeps a page well under a tenth of the time
-// recognition takes.
+// full-resolution page. That keeps cleanup cheap beside recognition.
 type page struct {
 	img  *image.Gray // the input, read only
 	dpi  int
@@ -272,10 +271,10 @@ const (
 	speckReach   = 0.06 // inches
 	speckMinArea = 3    // pixels at 300 dpi
 	// Above this fraction of isolated ink pixels at about 75 dpi, the page
-	// has salt-and-pepper noise (about 3% of pixels flipped, or more), which
-	// a 3x3 majority vote removes before components are measured: specks
-	// would otherwise clump into text-sized blobs. Clean pages measure under
-	// 0.1%, binarised book scans up to 0.5%.
+	// has salt-and-pepper noise, which a 3x3 majority vote removes before
+	// components are measured: specks would otherwise clump into text-sized
+	// blobs. It lies above what clean pages and binarised book scans measure
+	// (docs/benchmarks.md, Figures behind the code's choices).
 	impulseNoise = 0.01
 )
 

@@ -8,7 +8,8 @@ import (
 
 // EnsureSingleThreaded re-executes the running program with OMP_THREAD_LIMIT=1 unless it is
 // already set. Debian's libtesseract uses OpenMP, whose threads fight each other and our own
-// per-core workers: a page takes ~8 s with default threads and ~1.3 s with one. libgomp reads
+// per-core workers, so a page reads several times slower with its default threads than
+// with one (docs/benchmarks.md, Figures behind the code's choices). libgomp reads
 // the variable when the library loads, before main runs, so setting it later does nothing:
 // the process must start with it. Call this first thing in main (and TestMain).
 func EnsureSingleThreaded() error {

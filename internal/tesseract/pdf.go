@@ -42,9 +42,9 @@ import (
 // Tesseract 5.3's PDF renderer (src/api/pdfrenderer.cpp) object for object: the same
 // objects and numbers, the same glyphless font (tessdata's pdf.ttf), and a text layer
 // placed with the same arithmetic, so what reads Tesseract's PDFs reads these and text
-// selection lands where it did. Tesseract's renderer cost about 70 ms an A4 page: it walks
-// the page again symbol by symbol, reads pdf.ttf from disk and compresses a 128 KiB
-// CIDToGIDMap on every page. The differences: the creation date is the page's, in UTC; and
+// selection lands where it did. Tesseract's renderer is not used because it walks the page
+// again symbol by symbol, reads pdf.ttf from disk and compresses a 128 KiB CIDToGIDMap on
+// every page (its cost is in docs/benchmarks.md). The differences: the creation date is the page's, in UTC; and
 // a word's writing direction is worked out from its letters, as Tesseract's WordDirection
 // does from its character set, which its C API does not offer.
 

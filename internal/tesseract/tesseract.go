@@ -552,7 +552,7 @@ func (e *Engine) Orientation(ctx context.Context, img *image.Gray, dpi int) (Ori
 		}
 		defer C.pixDestroy(&pix)
 		// Orientation shows in the shapes of whole letters, which osdDPI keeps; layout
-		// analysis on fewer pixels costs a fraction of a full-size page.
+		// analysis costs by the pixel, so fewer of them cost less.
 		in, res := pix, dpi
 		if dpi > osdDPI {
 			scale := C.l_float32(float64(osdDPI) / float64(dpi))
@@ -639,8 +639,8 @@ func readPage(api *C.TessBaseAPI, width, height int, forPDF bool) page {
 			w.dict = C.TessBaseAPIIsValidWord(api, t) != 0
 			C.TessDeleteText(t)
 			// The iterator finds where a line begins by working out the line's reading order
-			// afresh, a third of the walk's time: paragraphs and blocks begin only where lines
-			// do, so it is asked about them only there. The first word opens all three.
+			// afresh, which is dear: paragraphs and blocks begin only where lines do, so it is
+			// asked about them only there. The first word opens all three.
 			first := len(pg.words) == 0
 			newLine := first || C.TessPageIteratorIsAtBeginningOf(pit, C.RIL_TEXTLINE) != 0
 			newPar := first || newLine && C.TessPageIteratorIsAtBeginningOf(pit, C.RIL_PARA) != 0

@@ -23,13 +23,13 @@ import (
 // step, parameter and reading goes in the record.
 
 // MinOrientationConfidence is the orientation detector's confidence above which a page is
-// turned. On pages of text it reads 10 to 18 (upright or not); below 2 it is a guess, and
-// turning a page on a guess would ruin a page that was upright.
+// turned: below it the detector is guessing, and turning a page on a guess would ruin a
+// page that was upright (docs/benchmarks.md has what it reads on pages of text).
 const MinOrientationConfidence = 2.0
 
-// DefaultRetryBelow is the mean word confidence under which a page is looked at again.
-// Clean upright pages read at 90 and more; a page under 70 lies on its side or upside down
-// (it reads as garbage at 30 to 50), or has lost words to its cleanup or its layout.
+// DefaultRetryBelow is the mean word confidence under which a page is looked at again:
+// clean upright pages read well above it, and a page under it lies on its side or upside
+// down, or has lost words to its cleanup or its layout (docs/benchmarks.md has the figures).
 const DefaultRetryBelow = 70.0
 
 // readConfig is one way of reading a page: how it is binarised and how Tesseract finds
@@ -47,9 +47,8 @@ func (c readConfig) String() string {
 // flattened, which keeps the thin and faint strokes of blurred or speckled type that
 // Sauvola's local thresholds break. The second, for a page the first was unsure of:
 // Sauvola's local thresholds, for ink whose darkness varies across the page more than the
-// background flattening evens out. Over the fidelity benchmark's degraded pages and the
-// corpus (rotations aside), Otsu first made 644 character errors in 47,398, Sauvola 741;
-// on speckled pages 0.026-0.046 against 0.048-0.060 (plain Tesseract 0.10-0.11).
+// background flattening evens out. Otsu first made fewer errors on the fidelity benchmark's
+// pages, speckled ones above all (docs/benchmarks.md, Fidelity).
 var (
 	firstRead  = readConfig{preprocess.Otsu, tesseract.PSMAuto}
 	secondRead = readConfig{preprocess.Sauvola, tesseract.PSMAuto}
@@ -186,7 +185,7 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 	}
 
 	// The letters' shapes are read on black and white: the page at its one threshold
-	// first, a tenth of the cleanup's cost; the cleaned page, made only then, when that
+	// first, far cheaper than the cleanup; the cleaned page, made only then, when that
 	// does not say clearly. The cleaned page is made for the reading cleaned otherwise.
 	var cleaned *candidate
 	cleanedAt := func(rotate int) (candidate, error) {
@@ -203,7 +202,7 @@ func (s *slot) read(ctx context.Context, log *slog.Logger, e Recognizer, want te
 	// its side is read once, turned upright. The letters' shapes tell it for Latin script
 	// cheaply (docs/benchmarks.md has the costs). Where they do not say clearly (little
 	// text, another script), a landscape page, often a portrait page scanned on its side,
-	// is looked at by Tesseract's orientation detector, which costs about a reading; any
+	// is looked at by Tesseract's orientation detector, which costs far more; any
 	// other page is read as it lies, and looked at only if that reading is unsure.
 	detected := false
 	if s.w.cfg.orient && s.w.cfg.guess != nil && latinScript(want.Langs) {

@@ -18,18 +18,18 @@ const (
 	maxMeasuredDPI = 1200
 	// scaleTooLow: a declared resolution is taken unless the text's size says the page is
 	// finer by more than this factor: type sizes vary that much between pages scanned
-	// alike (typescripts at 300 dpi measure 250 to 480). Wrong headers declare too little.
+	// alike (docs/benchmarks.md, Scale). Wrong headers declare too little.
 	scaleTooLow = 2.5
 	// screenTooLow is the factor for 72 and 96 dpi, the screen resolutions that software
-	// writes when it knows none (web and camera JPEGs of scans at 110-300 dpi carry them):
+	// writes when it knows none (web and camera JPEGs of finer scans carry them):
 	// such a header is believed only when the text's size nearly agrees.
 	screenTooLow = 1.6
 )
 
 // settleScale decides the resolution a page is cleaned and read at, from what its header
 // declares and the size of its text: the declared one when it is plausible and the text
-// is not far finer than it says, else the text's (72 or 96 dpi declared on scans of
-// 110-300 dpi is common), else the declared one or def. unsure is true when the header declares nothing
+// is not far finer than it says, else the text's (72 or 96 dpi declared on finer scans is
+// common), else the declared one or def. unsure is true when the header declares nothing
 // usable and the page has text too scant to measure.
 func settleScale(declared, def int, text preprocess.TextSize) (dpi int, sc pipeline.Scale, unsure bool) {
 	sc = pipeline.Scale{DeclaredDPI: declared, MeasuredDPI: text.DPI, XHeightPx: text.XHeightPx, Factor: 1}
