@@ -190,6 +190,11 @@ func New(ctx context.Context, b *bus.Bus, store *objectstore.Store, opts ...Opti
 	for _, o := range opts {
 		o(&cfg)
 	}
+	// A gosseract upgrade that moved what the engine reads refuses the worker, by name,
+	// instead of failing every page.
+	if err := tesseract.CheckGosseract(); err != nil {
+		return nil, fmt.Errorf("OCR worker: %w", err)
+	}
 	if cfg.metrics == nil {
 		cfg.metrics = noMetrics{}
 	}
